@@ -1,0 +1,67 @@
+/**
+ * The lifecycle of one watcher, as an XState machine. A watcher that starts at
+ * a past revision is `unsynced`: it is fed from history, a batch at a time,
+ * until it has seen the current revision; then it is `synced` and receives each
+ * new revision as it is written. The hub routes events by asking the machine
+ * which state the watcher is in, so a revision is never delivered twice or
+ * skipped at the hand-over.
+ */
+import { assign, setup } from 'xstate';
+
+export interface WatcherContext {
+  id: number;
+  /** The next revision this watcher must receive (never 0: "from now" is current + 1). */
+  nextRevision: number;
+  /** The store's revision when the watcher was created. */
+  revisionAtStart: number;
+}
+
+export type WatcherEvent =
+  | { type: 'watcher.delivered'; upTo: number }
+  | { type: 'watcher.caughtUp' }
+  | { type: 'watcher.compacted' }
+  | { type: 'watcher.cancel' };
+
+// #region watcher-machine
+export const watcherMachine = setup({
+  types: {
+    context: {} as WatcherContext,
+    input: {} as { id: number; startRevision: number; currentRevision: number },
+    events: {} as WatcherEvent,
+  },
+  guards: {
+    // A watcher that starts in the future (or "from now") has nothing to catch up on.
+    startsAfterCurrent: ({ context }) => context.nextRevision > context.revisionAtStart,
+  },
+  actions: {
+    advance: assign({
+      nextRevision: ({ context, event }) => (event.type === 'watcher.delivered' ? event.upTo + 1 : context.nextRevision),
+    }),
+  },
+}).createMachine({
+  id: 'watcher',
+  context: ({ input }) => ({ id: input.id, nextRevision: input.startRevision, revisionAtStart: input.currentRevision }),
+  initial: 'starting',
+  states: {
+    starting: {
+      always: [{ guard: 'startsAfterCurrent', target: 'synced' }, { target: 'unsynced' }],
+    },
+    unsynced: {
+      on: {
+        'watcher.delivered': { actions: 'advance' },
+        'watcher.caughtUp': { target: 'synced' },
+        'watcher.compacted': { target: 'compacted' },
+        'watcher.cancel': { target: 'canceled' },
+      },
+    },
+    synced: {
+      on: {
+        'watcher.delivered': { actions: 'advance' },
+        'watcher.cancel': { target: 'canceled' },
+      },
+    },
+    compacted: { type: 'final' },
+    canceled: { type: 'final' },
+  },
+});
+// #endregion watcher-machine
