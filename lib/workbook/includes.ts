@@ -5,7 +5,9 @@
  * with `// #region put` and `// #endregion put`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
+import { isMachine, machineDiagram } from './diagram.ts';
 import { projectRoot, resolveInRoot } from './root.ts';
 
 /** One include that does not resolve: where it is and what was expected. */
@@ -35,6 +37,25 @@ export function formatProblem(problem: Problem): string {
 
 const INCLUDE = /^\s*<!--\s*include:\s*([^\s#]+)(?:#([A-Za-z0-9_.-]+))?\s*-->\s*$/;
 const LOOKS_LIKE_INCLUDE = /^\s*<!--\s*include\b/;
+const MACHINE = /^\s*<!--\s*machine:\s*([^\s#]+)#([A-Za-z0-9_]+)\s*-->\s*$/;
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * A `<!-- machine: path#exportName -->` directive becomes a state diagram
+ * generated from that exported XState machine.
+ */
+function machineListing(path: string, exportName: string, root: string): string {
+  let module: Record<string, unknown>;
+  try {
+    // Why require and not import: the book is rendered synchronously, and tsx lets require load TypeScript.
+    module = requireHere(resolveInRoot(root, path)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`expected ${path} to load, but it failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const machine = module[exportName];
+  if (!isMachine(machine)) throw new Error(`expected ${path} to export an XState machine named ${exportName}, got ${typeof machine}`);
+  return fence(machineDiagram(machine), 'mermaid', `${path}#${exportName} (generated from the machine)`);
+}
 const MARKER = /^\s*(?:\/\/|#)\s*#(region|endregion)\b\s*(\S*)\s*$/;
 const FENCE = /^\s*(`{3,}|~{3,})/;
 
@@ -128,6 +149,15 @@ export function expandIncludes(markdown: string, chapterFile: string, root: stri
       if (openFence === null) openFence = marker;
       else if (marker[0] === openFence[0] && marker.length >= openFence.length && line.trim() === marker) openFence = null;
       out.push(line);
+      return;
+    }
+    const machineMatch = openFence === null ? MACHINE.exec(line) : null;
+    if (machineMatch?.[1] && machineMatch[2]) {
+      try {
+        out.push(machineListing(machineMatch[1], machineMatch[2], root));
+      } catch (err) {
+        problems.push({ file: chapterFile, line: index + 1, message: `machine ${machineMatch[1]}#${machineMatch[2]}: ${(err as Error).message}` });
+      }
       return;
     }
     if (openFence !== null || !LOOKS_LIKE_INCLUDE.test(line)) {

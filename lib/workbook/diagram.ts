@@ -1,0 +1,64 @@
+/**
+ * State diagrams generated from the XState machines themselves, so the book
+ * can never show a chart the code does not have. The output is Mermaid's
+ * stateDiagram-v2 text: readable as is in a terminal, drawable by Mermaid.
+ */
+
+/** The parts of an XState v5 StateNode the diagram reads. */
+interface NodeLike {
+  key: string;
+  type: string;
+  states: Record<string, NodeLike>;
+  initial?: { target?: NodeLike[] };
+  transitions: Map<string, TransitionLike[]>;
+  always?: TransitionLike[];
+}
+
+interface TransitionLike {
+  target?: NodeLike[];
+  guard?: string | { type?: string };
+  actions?: Array<string | { type?: string }>;
+}
+
+/** True when `value` looks like an XState machine (has a root state node). */
+export function isMachine(value: unknown): value is { root: NodeLike; id: string } {
+  return typeof value === 'object' && value !== null && 'root' in value && typeof (value as { root?: unknown }).root === 'object';
+}
+
+const nameOf = (x: string | { type?: string } | undefined): string | undefined => (typeof x === 'string' ? x : x?.type);
+
+/** One arrow's label: the event, the guard in brackets, the actions after a slash. */
+function label(event: string, t: TransitionLike): string {
+  const guard = nameOf(t.guard);
+  const actions = (t.actions ?? []).map(nameOf).filter((a): a is string => Boolean(a) && !a!.startsWith('xstate.'));
+  return `${event}${guard ? ` [${guard}]` : ''}${actions.length ? ` / ${actions.join(', ')}` : ''}`;
+}
+
+/** Renders a machine's states and transitions as a Mermaid stateDiagram-v2. */
+export function machineDiagram(machine: { root: NodeLike }): string {
+  const lines = ['stateDiagram-v2'];
+  const walk = (node: NodeLike, indent: string) => {
+    const initial = node.initial?.target?.[0];
+    if (initial) lines.push(`${indent}[*] --> ${initial.key}`);
+    for (const child of Object.values(node.states)) {
+      if (Object.keys(child.states).length > 0) {
+        lines.push(`${indent}state ${child.key} {`);
+        walk(child, `${indent}  `);
+        lines.push(`${indent}}`);
+      }
+      for (const t of child.always ?? []) {
+        for (const target of t.target ?? []) lines.push(`${indent}${child.key} --> ${target.key} : ${label('(always)', t)}`);
+      }
+      for (const [event, transitions] of child.transitions) {
+        for (const t of transitions) {
+          // A transition without a target stays in its state (it only runs actions).
+          const targets = t.target?.length ? t.target : [child];
+          for (const target of targets) lines.push(`${indent}${child.key} --> ${target.key} : ${label(event, t)}`);
+        }
+      }
+      if (child.type === 'final') lines.push(`${indent}${child.key} --> [*]`);
+    }
+  };
+  walk(machine.root, '  ');
+  return lines.join('\n');
+}
