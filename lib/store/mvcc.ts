@@ -447,8 +447,13 @@ function validateTxn(request: TxnRequest): void {
   }
 }
 
-function setHeaders(response: { header: { revision: number } }, revision: number): void {
+/** Stamps a response, and every response nested in a transaction's, with the revision after the write (as etcd does). */
+function setHeaders(response: { header: { revision: number }; responses?: ResponseOp[] }, revision: number): void {
   response.header.revision = revision;
+  for (const op of response.responses ?? []) {
+    const inner = 'responseRange' in op ? op.responseRange : 'responsePut' in op ? op.responsePut : 'responseDeleteRange' in op ? op.responseDeleteRange : op.responseTxn;
+    setHeaders(inner, revision);
+  }
 }
 
 function passesFilters(kv: KeyValue, r: RangeRequest): boolean {

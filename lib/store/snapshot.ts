@@ -1,8 +1,11 @@
 /**
  * Snapshots: the whole state of the store at one log index, in one file. The
  * store writes one every so many writes so the log can be trimmed; a backup is
- * the same bytes. Like etcd's, a snapshot ends with the SHA-256 of what comes
- * before it, so a damaged or truncated backup is refused on restore.
+ * the same bytes. It is shaped the way etcd's is, because `etcdctl snapshot
+ * save` checks the shape: a body whose size is a multiple of 512 bytes (etcd's
+ * database is made of pages), then the SHA-256 of that body. Our body is the
+ * header line and the state as JSON, zero padding, and the length of the
+ * unpadded part in its last 8 bytes. A damaged or truncated backup is refused.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
@@ -12,6 +15,8 @@ import type { CoreState } from './mvcc.ts';
 
 const HEADER = Buffer.from('KBS-SNAPSHOT 1\n');
 const HASH_BYTES = 32;
+const LENGTH_BYTES = 8;
+const ALIGN = 512;
 
 /** A snapshot's content: the core state and the last log index it includes. */
 export interface Snapshot {
@@ -19,24 +24,31 @@ export interface Snapshot {
   state: CoreState;
 }
 
-/** Serialises a snapshot, with its checksum at the end. */
+// #region snapshot-format
+/** Serialises a snapshot: header and JSON, padding to a multiple of 512 with the length last, then the SHA-256. */
 export function encodeSnapshot(snapshot: Snapshot): Buffer {
-  const body = Buffer.concat([HEADER, encode(snapshot)]);
+  const content = Buffer.concat([HEADER, encode(snapshot)]);
+  const padding = (ALIGN - ((content.length + LENGTH_BYTES) % ALIGN)) % ALIGN;
+  const length = Buffer.alloc(LENGTH_BYTES);
+  length.writeBigUInt64BE(BigInt(content.length));
+  const body = Buffer.concat([content, Buffer.alloc(padding), length]);
   return Buffer.concat([body, createHash('sha256').update(body).digest()]);
 }
 
 /** Parses a snapshot; `source` names it in errors. Throws when the bytes are not an intact snapshot. */
 export function decodeSnapshot(bytes: Buffer, source: string): Snapshot {
-  if (bytes.length < HEADER.length + HASH_BYTES || !bytes.subarray(0, HEADER.length).equals(HEADER)) {
+  if (bytes.length < HEADER.length + LENGTH_BYTES + HASH_BYTES || !bytes.subarray(0, HEADER.length).equals(HEADER)) {
     throw new Error(`${source}: expected a store snapshot (starting with "KBS-SNAPSHOT 1"), got ${bytes.length} bytes of something else`);
   }
   const body = bytes.subarray(0, bytes.length - HASH_BYTES);
   const hash = bytes.subarray(bytes.length - HASH_BYTES);
-  if (!createHash('sha256').update(body).digest().equals(hash)) {
+  if (body.length % ALIGN !== 0 || !createHash('sha256').update(body).digest().equals(hash)) {
     throw new Error(`${source}: the snapshot's SHA-256 does not match its content: the file is damaged or truncated`);
   }
-  return decode<Snapshot>(body.subarray(HEADER.length));
+  const length = Number(body.readBigUInt64BE(body.length - LENGTH_BYTES));
+  return decode<Snapshot>(body.subarray(HEADER.length, length));
 }
+// #endregion snapshot-format
 
 /** Writes a file so that after a crash it holds either the old or the new content, never a mix. */
 export function writeFileAtomic(path: string, bytes: Buffer): void {

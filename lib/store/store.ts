@@ -12,7 +12,6 @@ import { decode, encode } from './codec.ts';
 import { MAX_REQUEST_BYTES, StoreError } from './errors.ts';
 import { MvccStore, type Proposal } from './mvcc.ts';
 import type { StoreSeams } from './revisions.ts';
-import { unframeSnapshot } from './grpc-codec.ts';
 import { decodeSnapshot, encodeSnapshot, readSnapshot, writeFileAtomic } from './snapshot.ts';
 import type {
   CompactRequest,
@@ -340,9 +339,7 @@ export class Store {
  * Refuses a dir that already holds data, so nothing is overwritten.
  */
 export async function restoreSnapshot(snapshotFile: string, dataDir: string): Promise<{ revision: number }> {
-  const bytes = readFileSync(snapshotFile);
-  // A backup saved by `etcdctl snapshot save` carries etcd's framing around our snapshot.
-  const snapshot = decodeSnapshot(unframeSnapshot(bytes) ?? bytes, snapshotFile);
+  const snapshot = decodeSnapshot(readFileSync(snapshotFile), snapshotFile);
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
     throw new Error(`restore: expected an empty or new data dir, but ${dataDir} already has files; choose a new directory`);
   }

@@ -60,7 +60,10 @@ export class WatchHub {
     return {
       id,
       cancel: () => this.cancel(id),
-      requestProgress: () => this.send(watcher, []),
+      // Why only when synced: a progress notice promises "nothing before this revision is still coming".
+      requestProgress: () => {
+        if (actor.getSnapshot().matches('synced')) this.send(watcher, []);
+      },
       state: () => String(actor.getSnapshot().value),
     };
   }

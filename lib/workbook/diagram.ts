@@ -9,19 +9,19 @@ interface NodeLike {
   key: string;
   type: string;
   states: Record<string, NodeLike>;
-  initial?: { target?: NodeLike[] };
-  transitions: Map<string, TransitionLike[]>;
-  always?: TransitionLike[];
+  initial?: { target?: readonly NodeLike[] };
+  transitions: Map<string, readonly TransitionLike[]>;
+  always?: readonly TransitionLike[];
 }
 
 interface TransitionLike {
-  target?: NodeLike[];
+  target?: readonly NodeLike[];
   guard?: string | { type?: string };
-  actions?: Array<string | { type?: string }>;
+  actions?: ReadonlyArray<string | { type?: string }>;
 }
 
 /** True when `value` looks like an XState machine (has a root state node). */
-export function isMachine(value: unknown): value is { root: NodeLike; id: string } {
+export function isMachine(value: unknown): value is { root: unknown } {
   return typeof value === 'object' && value !== null && 'root' in value && typeof (value as { root?: unknown }).root === 'object';
 }
 
@@ -35,7 +35,7 @@ function label(event: string, t: TransitionLike): string {
 }
 
 /** Renders a machine's states and transitions as a Mermaid stateDiagram-v2. */
-export function machineDiagram(machine: { root: NodeLike }): string {
+export function machineDiagram(machine: { root: unknown }): string {
   const lines = ['stateDiagram-v2'];
   const walk = (node: NodeLike, indent: string) => {
     const initial = node.initial?.target?.[0];
@@ -59,6 +59,6 @@ export function machineDiagram(machine: { root: NodeLike }): string {
       if (child.type === 'final') lines.push(`${indent}${child.key} --> [*]`);
     }
   };
-  walk(machine.root, '  ');
+  walk(machine.root as NodeLike, '  ');
   return lines.join('\n');
 }
