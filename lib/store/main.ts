@@ -1,11 +1,13 @@
 /**
  * `npm run etcd -- [flags]`: the store as its own process, speaking etcd's v3
  * gRPC API and taking etcd's own flag names, so a cluster (or a learner) can
- * start it exactly where it would start etcd. Also `snapshot restore`, which
- * mirrors `etcdutl snapshot restore` for backups taken with `etcdctl snapshot save`.
+ * start it exactly where it would start etcd. Also `snapshot save`, which
+ * streams a backup as `etcdctl snapshot save` does, and `snapshot restore`,
+ * which mirrors `etcdutl snapshot restore`.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { saveSnapshot } from './backup.ts';
 import { startServer } from './server.ts';
 import { openStore, restoreSnapshot } from './store.ts';
 
@@ -22,6 +24,7 @@ export interface ServeFlags {
 export type Command =
   | { kind: 'serve'; flags: ServeFlags }
   | { kind: 'restore'; file: string; dataDir: string }
+  | { kind: 'save'; file: string; endpoint: string }
   | { kind: 'help' };
 
 /** A command line we cannot follow; `main` prints it with the usage and exits 2. */
@@ -30,6 +33,7 @@ export class UsageError extends Error {}
 export const USAGE = `usage:
   npm run etcd -- [--name NAME] [--data-dir DIR] [--listen-client-urls http://HOST:PORT]
                   [--advertise-client-urls URL,...]
+  npm run etcd -- snapshot save FILE [--endpoints HOST:PORT]
   npm run etcd -- snapshot restore FILE [--data-dir DIR]
 
 Serves the workbook's store over etcd's v3 gRPC API (etcdctl and etcd clients work against it).
@@ -38,18 +42,19 @@ Serves the workbook's store over etcd's v3 gRPC API (etcdctl and etcd clients wo
   --listen-client-urls     where to listen; comma-separated, the first http:// URL is used
                            (default http://127.0.0.1:2379; port 0 picks a free port)
   --advertise-client-urls  the client URLs reported to MemberList (default: the listen URL)
-snapshot restore writes a backup taken with \`etcdctl snapshot save\` into a new, empty data dir.`;
+snapshot save streams a backup from a running store (ours or etcd), as \`etcdctl snapshot save\` does;
+snapshot restore writes such a backup into a new, empty data dir.`;
 
 // #region parse
-const SERVE_FLAGS = ['name', 'data-dir', 'listen-client-urls', 'advertise-client-urls'] as const;
+const SERVE_FLAGS = ['name', 'data-dir', 'listen-client-urls', 'advertise-client-urls', 'endpoints'] as const;
 type FlagName = (typeof SERVE_FLAGS)[number];
 
 /** Parses the command line (without `node` and the script). */
 export function parseArgs(argv: string[]): Command {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   const { positional, flags } = splitFlags(argv);
-  if (positional[0] === 'snapshot') return parseRestore(positional, flags);
-  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}": expected flags, or "snapshot restore FILE"`);
+  if (positional[0] === 'snapshot') return parseSnapshot(positional, flags);
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}": expected flags, or "snapshot save|restore FILE"`);
   const name = flags.get('name') ?? 'default';
   const { host, port } = parseListenUrls(flags.get('listen-client-urls') ?? 'http://127.0.0.1:2379');
   const advertise = flags.get('advertise-client-urls');
@@ -91,12 +96,13 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-/** `snapshot restore FILE [--data-dir DIR]`. */
-function parseRestore(positional: string[], flags: Map<FlagName, string>): Command {
+/** `snapshot save FILE [--endpoints HOST:PORT]` or `snapshot restore FILE [--data-dir DIR]`. */
+function parseSnapshot(positional: string[], flags: Map<FlagName, string>): Command {
   const [, verb, file, ...rest] = positional;
-  if (verb !== 'restore') throw new UsageError(`unknown snapshot command "${verb ?? ''}": expected "snapshot restore FILE"`);
-  if (!file) throw new UsageError('snapshot restore needs the backup FILE to restore');
+  if (verb !== 'restore' && verb !== 'save') throw new UsageError(`unknown snapshot command "${verb ?? ''}": expected "snapshot save FILE" or "snapshot restore FILE"`);
+  if (!file) throw new UsageError(`snapshot ${verb} needs the backup FILE`);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" after the snapshot file`);
+  if (verb === 'save') return { kind: 'save', file, endpoint: (flags.get('endpoints') ?? '127.0.0.1:2379').split(',')[0]?.replace(/^https?:\/\//, '') ?? '' };
   return { kind: 'restore', file, dataDir: flags.get('data-dir') ?? `${flags.get('name') ?? 'default'}.etcd` };
 }
 
@@ -177,6 +183,11 @@ export async function main(argv: string[]): Promise<number | undefined> {
   try {
     if (command.kind === 'help') {
       console.log(USAGE);
+      return 0;
+    }
+    if (command.kind === 'save') {
+      const bytes = await saveSnapshot(command.endpoint, command.file);
+      console.log(`saved a snapshot of ${command.endpoint} to ${command.file} (${bytes} bytes)`);
       return 0;
     }
     if (command.kind === 'restore') {
