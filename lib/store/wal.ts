@@ -97,6 +97,11 @@ export function readLog(dir: string, log: (line: string) => void = () => {}): Wa
         offset = result.next;
         continue;
       }
+      if (isZeroFrom(buf, offset)) {
+        // The unused, preallocated end of a segment: the log simply ends here.
+        if (buf.length > offset) truncateFile(path, offset);
+        break;
+      }
       const later = findValidRecord(buf, offset + 1);
       const isLastSegment = i === segments.length - 1;
       if (later !== undefined || !isLastSegment) {
@@ -107,15 +112,39 @@ export function readLog(dir: string, log: (line: string) => void = () => {}): Wa
       }
       // Why it is safe to cut: nothing valid follows, so this was the write in
       // flight when the process died; it was never acknowledged.
-      log(`wal: cut off a torn tail of ${buf.length - offset} bytes at offset ${offset} of ${path} (${result.why}); that write was never acknowledged`);
-      const fd = openSync(path, 'r+');
-      ftruncateSync(fd, offset);
-      fsyncSync(fd);
-      closeSync(fd);
+      const tornBytes = lastNonZero(buf) + 1 - offset;
+      log(`wal: cut off a torn tail of ${tornBytes} bytes at offset ${offset} of ${path} (${result.why}); that write was never acknowledged`);
+      truncateFile(path, offset);
       break;
     }
   });
   return records;
+}
+
+/** True when every byte of `buf` from `offset` on is zero. */
+function isZeroFrom(buf: Buffer, offset: number): boolean {
+  return lastNonZero(buf) < offset;
+}
+
+/** Index of the last non-zero byte of `buf`, or -1. */
+function lastNonZero(buf: Buffer): number {
+  const chunk = 64 * 1024;
+  const zeros = Buffer.alloc(chunk);
+  // Why in chunks from the end: a preallocated segment is mostly zeros, and comparing whole chunks is fast.
+  for (let end = buf.length; end > 0; end -= chunk) {
+    const start = Math.max(0, end - chunk);
+    if (buf.compare(zeros, 0, end - start, start, end) === 0) continue;
+    for (let i = end - 1; i >= start; i--) if (buf[i] !== 0) return i;
+  }
+  return -1;
+}
+
+/** Cuts a file to `length` bytes, durably. */
+function truncateFile(path: string, length: number): void {
+  const fd = openSync(path, 'r+');
+  ftruncateSync(fd, length);
+  fsyncSync(fd);
+  closeSync(fd);
 }
 
 /** The first offset at or after `from` where a valid record starts, if any. */
@@ -131,10 +160,17 @@ function findValidRecord(buf: Buffer, from: number): number | undefined {
 /** O_DSYNC where the platform has it: every write is durable when it returns, saving a separate fdatasync. */
 const DSYNC = constants.O_DSYNC;
 
-/** Opens (creating) the segment starting at `firstIndex` for appending, and makes its creation durable. */
+/**
+ * Size a new segment is preallocated to, as etcd does (64 MiB): a synced
+ * write that does not grow the file has less metadata to sync, so it is faster.
+ */
+export const SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/** Creates the segment starting at `firstIndex`, preallocated, and makes its creation durable. */
 async function openSegment(dir: string, firstIndex: number, fsync: boolean): Promise<FileHandle> {
-  const flags = fsync && DSYNC ? constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | DSYNC : 'a';
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (fsync && DSYNC ? DSYNC : 0);
   const file = await open(join(dir, segmentName(firstIndex)), flags);
+  await file.truncate(SEGMENT_BYTES);
   if (fsync) {
     // Why sync the directory: a new file's name lives in the directory's data.
     const dirFd = openSync(dir, 'r');
@@ -161,6 +197,8 @@ export class Wal {
   private failed: Error | undefined;
   private rotation: ((firstIndex: number) => void) | undefined;
   private slowDisk = false;
+  /** Where the next record goes in the current segment (which is preallocated, so not its size). */
+  private offset = 0;
   /** How many fsyncs have been made, and how many records they covered (for the benchmark and tests). */
   readonly stats = { syncs: 0, records: 0 };
 
@@ -235,11 +273,13 @@ export class Wal {
   private async writeBatch(bytes: Buffer): Promise<void> {
     if (this.fsync && DSYNC && !this.slowDisk) {
       const started = performance.now();
-      writeSync(this.file.fd, bytes); // O_DSYNC: on disk when this returns
+      writeSync(this.file.fd, bytes, 0, bytes.length, this.offset); // O_DSYNC: on disk when this returns
+      this.offset += bytes.length;
       if (performance.now() - started > SLOW_WRITE_MS) this.slowDisk = true;
       return;
     }
-    await this.file.write(bytes);
+    await this.file.write(bytes, 0, bytes.length, this.offset);
+    this.offset += bytes.length;
     if (this.fsync && !DSYNC) await this.file.datasync();
   }
 
@@ -257,10 +297,18 @@ export class Wal {
   private async startSegment(): Promise<void> {
     const resolve = this.rotation as (firstIndex: number) => void;
     this.rotation = undefined;
-    await this.file.close();
+    await this.closeSegment();
     const firstIndex = this.lastIndex + 1;
     this.file = await openSegment(this.dir, firstIndex, this.fsync);
+    this.offset = 0;
     resolve(firstIndex);
+  }
+
+  /** Gives back the unused preallocated end of the current segment and closes it. */
+  private async closeSegment(): Promise<void> {
+    await this.file.truncate(this.offset);
+    if (this.fsync) await this.file.sync();
+    await this.file.close();
   }
 
   /** Deletes the segments that hold only records before `firstIndex` (a snapshot covers them). */
@@ -277,6 +325,6 @@ export class Wal {
   /** Flushes and closes the log. */
   async close(): Promise<void> {
     await this.drain();
-    await this.file.close();
+    await this.closeSegment();
   }
 }

@@ -91,12 +91,16 @@ export class WatchHub {
   // #region notify
   /** Delivers a newly written revision to every synced watcher that wants some of it. */
   notify(entry: RevisionEntry): void {
+    const keys = entry.events.map((event) => event.kv.key.toString('latin1'));
     for (const watcher of this.watchers.values()) {
       const snapshot = watcher.actor.getSnapshot();
-      // Unsynced watchers will read this revision from the log when they get there.
+      // Unsynced watchers will read this revision from the log when they get there;
+      // a watcher that starts at a later revision is not due yet.
       if (!snapshot.matches('synced') || snapshot.context.nextRevision > entry.revision) continue;
-      const events = entry.events.filter((event) => this.wants(watcher, event));
-      watcher.actor.send({ type: 'watcher.delivered', upTo: entry.revision });
+      // Why no event to the machine here: a synced watcher receives every
+      // revision as it is written, so there is no position to keep (and a
+      // write must not cost one machine step per watcher).
+      const events = entry.events.filter((event, i) => this.wants(watcher, event, keys[i] as string));
       if (events.length > 0) this.send(watcher, events);
     }
   }
@@ -120,7 +124,7 @@ export class WatchHub {
         continue;
       }
       const to = Math.min(current, from + batch - 1);
-      const events = this.source.seams.eventsBetween(this.source.logFrom(from), from, to, (e) => this.wants(watcher, e));
+      const events = this.source.seams.eventsBetween(this.source.logFrom(from), from, to, (e) => this.wants(watcher, e, e.kv.key.toString('latin1')));
       watcher.actor.send({ type: 'watcher.delivered', upTo: to });
       if (events.length > 0) this.send(watcher, events);
       if (to >= current) watcher.actor.send({ type: 'watcher.caughtUp' });
@@ -134,8 +138,8 @@ export class WatchHub {
     for (const id of [...this.watchers.keys()]) this.cancel(id);
   }
 
-  private wants(watcher: Watcher, event: WatchEvent): boolean {
-    if (!inRange(event.kv.key.toString('latin1'), watcher.range)) return false;
+  private wants(watcher: Watcher, event: WatchEvent, key: string): boolean {
+    if (!inRange(key, watcher.range)) return false;
     const filters = watcher.options.filters ?? [];
     if (event.type === 'PUT' && filters.includes('NOPUT')) return false;
     if (event.type === 'DELETE' && filters.includes('NODELETE')) return false;

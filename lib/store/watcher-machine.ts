@@ -10,7 +10,11 @@ import { assign, setup } from 'xstate';
 
 export interface WatcherContext {
   id: number;
-  /** The next revision this watcher must receive (never 0: "from now" is current + 1). */
+  /**
+   * The next revision this watcher must receive (never 0: "from now" is
+   * current + 1). Advanced while catching up; once synced, it only matters
+   * for a watcher whose start revision is still in the future.
+   */
   nextRevision: number;
   /** The store's revision when the watcher was created. */
   revisionAtStart: number;
@@ -54,9 +58,9 @@ export const watcherMachine = setup({
         'watcher.cancel': { target: 'canceled' },
       },
     },
+    // Synced: every new revision is delivered as it is written; only a cancel ends it.
     synced: {
       on: {
-        'watcher.delivered': { actions: 'advance' },
         'watcher.cancel': { target: 'canceled' },
       },
     },
