@@ -494,7 +494,7 @@ describe('npm run etcd: flags, as etcd names them', () => {
     assert.throws(() => parseArgs(['--listen-client-urls', 'https://127.0.0.1:2379']), /https is not supported/);
     assert.throws(() => parseArgs(['--listen-client-urls', 'unix:///tmp/x']), /expected an http:\/\/ URL/);
     assert.throws(() => parseArgs(['--name']), /flag --name needs a value/);
-    assert.throws(() => parseArgs(['snapshot', 'save', 'x']), /expected "snapshot restore FILE"/);
+    assert.throws(() => parseArgs(['snapshot', 'status', 'x']), /expected "snapshot save FILE" or "snapshot restore FILE"/);
     assert.throws(() => parseArgs(['serve']), /unexpected argument "serve"/);
   });
 });
