@@ -138,6 +138,14 @@ describe('gradeCommand', () => {
     assert.match(text, /`npm run hint 1\.2`/);
   });
 
+  test('a failing exercise is the first to fix, ahead of one not started before it', async () => {
+    demo.write('labs/01-math/double.ts', 'export async function doubleLater(n: number): Promise<number> { return n + 1; }\n');
+    const out = collectingWriter();
+    await gradeCommand({ chapter: 1, solutions: false, root: demo.root }, out.write);
+    assert.match(out.text(), /1\.1\s+Adding\s+not started/);
+    assert.match(out.text(), /First to fix: 1\.2 Doubling later \(labs\/01-math\/double\.ts\), failed/);
+  });
+
   test('records passes in the progress file, and a later failure too', async () => {
     demo.write('labs/01-math/add.ts', 'export function add(a: number, b: number): number { return a + b; }\n');
     await gradeCommand({ chapter: 1, solutions: false, root: demo.root }, collectingWriter().write);

@@ -253,7 +253,7 @@ export async function gradeCommand(options: { chapter?: number; solutions: boole
   }
 
   let allPass = true;
-  let firstProblem: ExerciseResult | undefined;
+  const problems: ExerciseResult[] = [];
   for (const chapter of chapters) {
     let result: ChapterResult;
     try {
@@ -274,9 +274,11 @@ export async function gradeCommand(options: { chapter?: number; solutions: boole
     for (const r of result.results) {
       if (r.status === 'passed') continue;
       allPass = false;
-      firstProblem ??= r;
+      problems.push(r);
     }
   }
+  // Why prefer a real failure: the learner is working on the exercise that fails, not on the ones not started.
+  const firstProblem = problems.find((r) => r.status !== 'not started') ?? problems[0];
   if (firstProblem) write(formatFirstProblem(firstProblem, source));
   else if (allPass) write(source === 'labs' ? 'Every graded exercise passes. Well done.' : 'Every worked solution passes.');
   return allPass ? 0 : 1;
