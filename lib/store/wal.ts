@@ -3,7 +3,8 @@
  * and flushed to disk (fsync) before the store applies and acknowledges it.
  * Several requests that arrive while a flush is in progress share the next
  * flush ("group commit"), so a busy store pays for one fsync per batch, not
- * per request. On start the log is read back; a torn or corrupt record at the
+ * per request. Segments are preallocated, so zeros after the last record mean
+ * "end of log". On start the log is read back; a torn or corrupt record at the
  * very end (a write that was never acknowledged) is cut off, while corruption
  * followed by good records refuses to start.
  */
@@ -263,6 +264,7 @@ export class Wal {
   }
   // #endregion append
 
+  // #region write-batch
   /**
    * Writes one batch durably. On a fast disk the write is made right here,
    * blocking for the fraction of a millisecond a synced write takes: handing
@@ -282,6 +284,8 @@ export class Wal {
     this.offset += bytes.length;
     if (this.fsync && !DSYNC) await this.file.datasync();
   }
+
+  // #endregion write-batch
 
   /**
    * Starts a new segment between two batches and resolves with the index of
