@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dataPaths, openStore, restoreSnapshot, type Store } from './store.ts';
-import { listSegments } from './wal.ts';
+import { SEGMENT_BYTES, listSegments } from './wal.ts';
 
 const b = (s: string) => Buffer.from(s);
 const dirs: string[] = [];
@@ -67,6 +67,23 @@ describe('Store durability', () => {
     assert.equal(reopened.revision, 36);
     assert.equal(Object.keys(await values(reopened)).length, 35);
     await reopened.close();
+  });
+
+  it('treats the zeros of a preallocated segment as the end of the log, quietly', async () => {
+    const dataDir = tempDir();
+    const store = await openStore({ dataDir, leaseCheckMs: 0 });
+    for (let i = 0; i < 5; i++) await store.put({ key: b(`k${i}`), value: b('v') });
+    const { walDir } = dataPaths(dataDir);
+    const active = join(walDir, listSegments(walDir).at(-1) as string);
+    assert.equal(statSync(active).size, SEGMENT_BYTES, 'the active segment is preallocated');
+    // No close: a crash leaves the preallocated zeros behind.
+    const lines: string[] = [];
+    const reopened = await openStore({ dataDir, leaseCheckMs: 0, log: (l) => lines.push(l) });
+    assert.equal(reopened.revision, 6);
+    assert.ok(!lines.some((l) => /torn/.test(l)), `expected no repair message, got ${JSON.stringify(lines)}`);
+    assert.ok(statSync(active).size < 1024, 'the old segment was cut to the records it holds');
+    await reopened.close();
+    await store.close();
   });
 
   it('cuts off a torn tail with a message and keeps everything before it', async () => {
