@@ -60,8 +60,24 @@ describe('watcher machine', () => {
     assert.equal(start(11, 10).getSnapshot().can({ type: 'watcher.compacted' }), false);
   });
 
-  it('ends as canceled from either state', () => {
-    for (const watcher of [start(2, 10), start(11, 10)]) {
+  it('blocks when its consumer stops reading, keeping its place, and resumes by catching up', () => {
+    const synced = start(11, 10);
+    synced.send({ type: 'watcher.blocked', nextRevision: 15 });
+    assert.equal(synced.getSnapshot().value, 'blocked');
+    assert.equal(synced.getSnapshot().context.nextRevision, 15, 'a synced watcher had everything up to 14');
+    synced.send({ type: 'watcher.resumed' });
+    assert.equal(synced.getSnapshot().value, 'unsynced');
+
+    const behind = start(3, 10);
+    behind.send({ type: 'watcher.delivered', upTo: 5 });
+    behind.send({ type: 'watcher.blocked', nextRevision: 11 });
+    assert.equal(behind.getSnapshot().context.nextRevision, 6, 'an unsynced watcher keeps its own place');
+  });
+
+  it('ends as canceled from any state', () => {
+    const blocked = start(11, 10);
+    blocked.send({ type: 'watcher.blocked', nextRevision: 11 });
+    for (const watcher of [start(2, 10), start(11, 10), blocked]) {
       watcher.send({ type: 'watcher.cancel' });
       assert.equal(watcher.getSnapshot().value, 'canceled');
     }

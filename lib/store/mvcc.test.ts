@@ -216,3 +216,41 @@ describe('MVCC core', () => {
     assert.equal(seen[0]?.events[2]?.prevKv?.value.toString(), '2');
   });
 });
+
+describe('a watcher whose consumer stops reading', () => {
+  it('is sent nothing while blocked, then catches up from history with no gap or repeat', () => {
+    const s = new MvccStore();
+    const seen: WatchResponse[] = [];
+    const handle = s.watch({ key: b('k'), rangeEnd: b('l') }, (r) => seen.push(r));
+    put(s, 'k1', 'a');
+    handle.pause();
+    assert.equal(handle.state(), 'blocked');
+    put(s, 'k2', 'b');
+    put(s, 'k3', 'c');
+    assert.deepEqual(summary(seen), ['PUT k1@2'], 'nothing is queued for a blocked watcher');
+    assert.equal(s.hub.syncStep(), false, 'a blocked watcher is not caught up either');
+    handle.resume();
+    assert.equal(handle.state(), 'unsynced');
+    put(s, 'k4', 'd');
+    while (s.hub.syncStep(1)) {
+      /* one revision per step */
+    }
+    put(s, 'k5', 'e');
+    assert.equal(handle.state(), 'synced');
+    assert.deepEqual(summary(seen), ['PUT k1@2', 'PUT k2@3', 'PUT k3@4', 'PUT k4@5', 'PUT k5@6']);
+  });
+
+  it('is canceled with ErrCompacted if history it missed was compacted meanwhile', () => {
+    const s = new MvccStore();
+    const seen: WatchResponse[] = [];
+    const handle = s.watch({ key: b('k') }, (r) => seen.push(r));
+    handle.pause();
+    put(s, 'k', '1');
+    put(s, 'k', '2');
+    s.apply({ op: 'compact', request: { revision: 3 } }, 0);
+    handle.resume();
+    s.hub.syncStep();
+    assert.equal(seen.at(-1)?.compactRevision, 3);
+    assert.equal(handle.state(), 'compacted');
+  });
+});

@@ -240,6 +240,28 @@ describe('gRPC edge: watch streams', () => {
   before(async () => (f = await startFixture()));
   after(async () => stopFixture(f));
 
+  test('a client that stops reading blocks its watchers, which catch up once it reads again', { timeout: 30_000 }, async () => {
+    const stream = await f.client.watchClient.watch();
+    const events: Array<{ key: string; revision: number }> = [];
+    let created = false;
+    stream.on('data', (r: IWatchResponse) => {
+      if (r.created) created = true;
+      for (const e of r.events) events.push({ key: e.kv.key.toString(), revision: Number(e.kv.mod_revision) });
+    });
+    stream.write({ create_request: { key: Buffer.from('slow/'), range_end: Buffer.from('slow0') } });
+    await waitFor(() => created);
+    stream.pause(); // the client stops reading: HTTP/2 flow control soon stops the server's writes
+    const first = f.store.revision + 1;
+    const value = Buffer.alloc(16 * 1024, 'x');
+    for (let i = 0; i < 200; i++) await f.store.put({ key: Buffer.from(`slow/${i}`), value });
+    await waitFor(() => (f.store.core.hub.stateCounts().blocked ?? 0) > 0);
+    stream.resume();
+    await waitFor(() => events.length >= 200, 20_000);
+    assert.deepEqual(events.map((e) => e.revision), Array.from({ length: 200 }, (_, i) => first + i), 'every revision once, in order');
+    await waitFor(() => (f.store.core.hub.stateCounts().synced ?? 0) > 0);
+    stream.end();
+  });
+
   test('created comes first with watch id 0, then events; cancel answers canceled', async () => {
     const stream = await f.client.watchClient.watch();
     const inbox = new Inbox<IWatchResponse>(stream);

@@ -250,6 +250,8 @@ interface StreamWatcher {
 class WatchSession {
   private readonly watchers = new Map<number, StreamWatcher>();
   private nextWatchId = 0;
+  /** True while the client is not keeping up (see send). */
+  private blocked = false;
   private closed = false;
   private readonly progressTimer: NodeJS.Timeout;
   private ended!: () => void;
@@ -309,6 +311,7 @@ class WatchSession {
     const early: WatchResponse[] = [];
     const handle = this.store.watch(parsed.options, (response) => (created ? this.deliver(watchId, response) : early.push(response)));
     this.watchers.set(watchId, { handle, progressNotify: parsed.options.progressNotify ?? false, sentEvents: false });
+    if (this.blocked) handle.pause();
     this.send({ header: headerToWire({ revision: this.store.revision }), watch_id: watchId, created: true });
     created = true;
     for (const response of early) this.deliver(watchId, response);
@@ -378,7 +381,18 @@ class WatchSession {
   }
 
   private send(response: object): void {
-    if (!this.closed) this.call.write(response);
+    if (this.closed) return;
+    // Why watch the return value: write() answers false once the client stops
+    // reading and messages pile up in memory. The watchers then pause, and
+    // catch up from the store's history when the stream drains.
+    if (!this.call.write(response) && !this.blocked) {
+      this.blocked = true;
+      for (const watcher of this.watchers.values()) watcher.handle.pause();
+      this.call.once('drain', () => {
+        this.blocked = false;
+        for (const watcher of this.watchers.values()) watcher.handle.resume();
+      });
+    }
   }
 
   /** Ends the stream with an error status for the client. */

@@ -224,7 +224,13 @@ export class Store {
   watch(options: WatchOptions, onResponse: (response: WatchResponse) => void): WatchHandle {
     const handle = this.core.watch(options, onResponse);
     this.scheduleWatchSync();
-    return handle;
+    return {
+      ...handle,
+      resume: () => {
+        handle.resume();
+        this.scheduleWatchSync();
+      },
+    };
   }
 
   /** Grants a lease (id 0: the store picks one). */

@@ -35,8 +35,12 @@ export interface WatchHandle {
   cancel(): void;
   /** Asks for a progress notification: an empty response carrying the current revision. */
   requestProgress(): void;
-  /** The watcher machine's state: 'unsynced' | 'synced' | 'compacted' | 'canceled'. */
+  /** The watcher machine's state: 'unsynced' | 'synced' | 'blocked' | 'compacted' | 'canceled'. */
   state(): string;
+  /** The consumer cannot take more for now: queue nothing until `resume`. */
+  pause(): void;
+  /** The consumer reads again: catch up from where it stopped (run syncStep). */
+  resume(): void;
 }
 
 /** How many revisions one catch-up step sends to one watcher at most. */
@@ -65,6 +69,8 @@ export class WatchHub {
         if (actor.getSnapshot().matches('synced')) this.send(watcher, []);
       },
       state: () => String(actor.getSnapshot().value),
+      pause: () => actor.send({ type: 'watcher.blocked', nextRevision: this.source.currentRevision + 1 }),
+      resume: () => actor.send({ type: 'watcher.resumed' }),
     };
   }
 
@@ -80,6 +86,16 @@ export class WatchHub {
   /** Number of open watchers. */
   get size(): number {
     return this.watchers.size;
+  }
+
+  /** How many watchers are in each state, e.g. { synced: 3, blocked: 1 }. */
+  stateCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const w of this.watchers.values()) {
+      const state = String(w.actor.getSnapshot().value);
+      counts[state] = (counts[state] ?? 0) + 1;
+    }
+    return counts;
   }
 
   /** True when some watcher still has history to catch up on. */

@@ -2,9 +2,12 @@
  * The lifecycle of one watcher, as an XState machine. A watcher that starts at
  * a past revision is `unsynced`: it is fed from history, a batch at a time,
  * until it has seen the current revision; then it is `synced` and receives each
- * new revision as it is written. The hub routes events by asking the machine
+ * new revision as it is written. A watcher whose client stops reading is
+ * `blocked`: nothing more is queued for it, and once the client reads again it
+ * catches up from history like any unsynced watcher (etcd does the same with
+ * its slow "victim" watchers). The hub routes events by asking the machine
  * which state the watcher is in, so a revision is never delivered twice or
- * skipped at the hand-over.
+ * skipped at a hand-over.
  */
 import { assign, setup } from 'xstate';
 
@@ -23,6 +26,8 @@ export interface WatcherContext {
 export type WatcherEvent =
   | { type: 'watcher.delivered'; upTo: number }
   | { type: 'watcher.caughtUp' }
+  | { type: 'watcher.blocked'; nextRevision: number }
+  | { type: 'watcher.resumed' }
   | { type: 'watcher.compacted' }
   | { type: 'watcher.cancel' };
 
@@ -41,6 +46,10 @@ export const watcherMachine = setup({
     advance: assign({
       nextRevision: ({ context, event }) => (event.type === 'watcher.delivered' ? event.upTo + 1 : context.nextRevision),
     }),
+    // A synced watcher has been sent everything so far, so it resumes after the last revision.
+    holdPosition: assign({
+      nextRevision: ({ context, event }) => (event.type === 'watcher.blocked' ? Math.max(context.nextRevision, event.nextRevision) : context.nextRevision),
+    }),
   },
 }).createMachine({
   id: 'watcher',
@@ -55,12 +64,20 @@ export const watcherMachine = setup({
         'watcher.delivered': { actions: 'advance' },
         'watcher.caughtUp': { target: 'synced' },
         'watcher.compacted': { target: 'compacted' },
+        'watcher.blocked': { target: 'blocked' },
         'watcher.cancel': { target: 'canceled' },
       },
     },
-    // Synced: every new revision is delivered as it is written; only a cancel ends it.
+    // Synced: every new revision is delivered as it is written.
     synced: {
       on: {
+        'watcher.blocked': { target: 'blocked', actions: 'holdPosition' },
+        'watcher.cancel': { target: 'canceled' },
+      },
+    },
+    blocked: {
+      on: {
+        'watcher.resumed': { target: 'unsynced' },
         'watcher.cancel': { target: 'canceled' },
       },
     },
