@@ -205,7 +205,10 @@ export async function run(): Promise<void> {
   const theirs: Measured[] = [];
   try {
     console.log('warming up (the JIT of our server, both page caches) ...');
-    for (const target of [ours, ...(reference ? [reference] : [])]) await putsPerSecond(target.endpoint, 4, 1);
+    for (const target of [ours, ...(reference ? [reference] : [])]) {
+      await putsPerSecond(target.endpoint, 4, 1);
+      await watchFanOut(target.endpoint);
+    }
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 === 1 ? (['etcd', 'ours'] as const) : (['ours', 'etcd'] as const);
       for (const who of order) {
