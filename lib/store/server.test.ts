@@ -250,12 +250,12 @@ describe('gRPC edge: watch streams', () => {
     });
     stream.write({ create_request: { key: Buffer.from('slow/'), range_end: Buffer.from('slow0') } });
     await waitFor(() => created);
-    stream.pause(); // the client stops reading: HTTP/2 flow control soon stops the server's writes
+    (stream as unknown as NodeJS.ReadableStream).pause(); // the client stops reading: HTTP/2 flow control soon stops the server's writes
     const first = f.store.revision + 1;
     const value = Buffer.alloc(16 * 1024, 'x');
     for (let i = 0; i < 200; i++) await f.store.put({ key: Buffer.from(`slow/${i}`), value });
     await waitFor(() => (f.store.core.hub.stateCounts().blocked ?? 0) > 0);
-    stream.resume();
+    (stream as unknown as NodeJS.ReadableStream).resume();
     await waitFor(() => events.length >= 200, 20_000);
     assert.deepEqual(events.map((e) => e.revision), Array.from({ length: 200 }, (_, i) => first + i), 'every revision once, in order');
     await waitFor(() => (f.store.core.hub.stateCounts().synced ?? 0) > 0);

@@ -181,7 +181,7 @@ async function openSegment(dir: string, firstIndex: number, fsync: boolean): Pro
   return file;
 }
 
-/** A synced write slower than this moves the log's writes off the event loop for good. */
+/** While recent synced writes average more than this, they are made off the event loop. */
 const SLOW_WRITE_MS = 2;
 
 interface Pending {
@@ -197,7 +197,8 @@ export class Wal {
   private flushing = false;
   private failed: Error | undefined;
   private rotation: ((firstIndex: number) => void) | undefined;
-  private slowDisk = false;
+  /** Moving average of recent batch writes, in ms. */
+  private recentWriteMs = 0;
   /** Where the next record goes in the current segment (which is preallocated, so not its size). */
   private offset = 0;
   /** How many fsyncs have been made, and how many records they covered (for the benchmark and tests). */
@@ -268,21 +269,21 @@ export class Wal {
   /**
    * Writes one batch durably. On a fast disk the write is made right here,
    * blocking for the fraction of a millisecond a synced write takes: handing
-   * it to libuv's thread pool costs more than that in wake-ups. Once one
-   * write has been slow (a spinning disk, a busy machine), every later one
-   * goes to the thread pool, so reads and watches keep flowing meanwhile.
+   * it to libuv's thread pool costs more than that in wake-ups. While recent
+   * writes have been slow (a spinning disk, a busy machine), they go to the
+   * thread pool instead, so reads and watches keep flowing meanwhile.
    */
   private async writeBatch(bytes: Buffer): Promise<void> {
-    if (this.fsync && DSYNC && !this.slowDisk) {
-      const started = performance.now();
+    const started = performance.now();
+    if (this.fsync && DSYNC && this.recentWriteMs < SLOW_WRITE_MS) {
       writeSync(this.file.fd, bytes, 0, bytes.length, this.offset); // O_DSYNC: on disk when this returns
-      this.offset += bytes.length;
-      if (performance.now() - started > SLOW_WRITE_MS) this.slowDisk = true;
-      return;
+    } else {
+      await this.file.write(bytes, 0, bytes.length, this.offset);
+      if (this.fsync && !DSYNC) await this.file.datasync();
     }
-    await this.file.write(bytes, 0, bytes.length, this.offset);
     this.offset += bytes.length;
-    if (this.fsync && !DSYNC) await this.file.datasync();
+    // A moving average, so one hiccup does not decide for good, and a disk that recovers is used inline again.
+    this.recentWriteMs = 0.8 * this.recentWriteMs + 0.2 * (performance.now() - started);
   }
 
   // #endregion write-batch
