@@ -80,8 +80,46 @@ export interface RunningServer {
 }
 
 /** Something open on the server that must end when it closes: a Watch or LeaseKeepAlive stream. */
-interface OpenStream {
-  close(): void;
+/**
+ * What the two bidirectional streams (Watch and LeaseKeepAlive) share: they
+ * end once, either normally (`close`), with an error for the client (`fail`),
+ * or because the client went away (`stop`); `done` tells the server when.
+ */
+abstract class StreamSession {
+  protected closed = false;
+  private ended!: () => void;
+  /** Resolves when the stream is over, whoever ended it. */
+  readonly done = new Promise<void>((resolve) => (this.ended = resolve));
+
+  constructor(protected readonly call: grpc.ServerDuplexStream<unknown, unknown>) {
+    call.on('cancelled', () => this.stop());
+    call.on('error', () => this.stop());
+  }
+
+  /** Ends the stream normally (the client closed its side, or the server is closing). */
+  close(): void {
+    if (this.closed) return;
+    this.stop();
+    this.call.end();
+  }
+
+  /** Ends the stream with an error status for the client. */
+  protected fail(status: Partial<grpc.StatusObject>): void {
+    if (this.closed) return;
+    this.stop();
+    this.call.emit('error', status);
+  }
+
+  /** Releases what the session holds; runs once. */
+  protected stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+    this.ended();
+  }
+
+  /** What a session gives back when it ends (its watchers, its timers). */
+  protected abstract release(): void;
 }
 
 // #region start
@@ -92,8 +130,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const rpc = makeRpc(options.log ?? (() => {}));
   const services = loadEtcdServices();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES });
-  const streams = new Set<OpenStream>();
-  const track = (stream: OpenStream & { done: Promise<void> }) => {
+  const streams = new Set<StreamSession>();
+  const track = (stream: StreamSession) => {
     streams.add(stream);
     void stream.done.then(() => streams.delete(stream));
   };
@@ -128,7 +166,7 @@ function urlHost(host: string): string {
 }
 
 /** Ends every open stream, then lets in-flight calls finish (one second at most). */
-async function closeServer(server: grpc.Server, streams: Set<OpenStream>): Promise<void> {
+async function closeServer(server: grpc.Server, streams: Set<StreamSession>): Promise<void> {
   for (const stream of [...streams]) stream.close();
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
@@ -247,23 +285,20 @@ interface StreamWatcher {
  * names them by watch id; ids belong to the stream (the first is 0, as in
  * etcd), so the session maps them to the store's watch handles.
  */
-class WatchSession {
+class WatchSession extends StreamSession {
   private readonly watchers = new Map<number, StreamWatcher>();
   private nextWatchId = 0;
   /** True while the client is not keeping up (see send). */
   private blocked = false;
-  private closed = false;
   private readonly progressTimer: NodeJS.Timeout;
-  private ended!: () => void;
-  /** Resolves when the stream is over, whoever ended it. */
-  readonly done = new Promise<void>((resolve) => (this.ended = resolve));
 
   constructor(
     private readonly store: Store,
-    private readonly call: WatchCall,
+    call: WatchCall,
     private readonly rpc: Rpc,
     progressNotifyIntervalMs: number,
   ) {
+    super(call as grpc.ServerDuplexStream<unknown, unknown>);
     call.on('data', (request: WireWatchRequest) => {
       try {
         this.onRequest(request);
@@ -274,8 +309,6 @@ class WatchSession {
     });
     // Why end on 'end': the client closed its side, so no more requests will come; etcd then finishes the stream.
     call.on('end', () => this.close());
-    call.on('cancelled', () => this.stop());
-    call.on('error', () => this.stop());
     this.progressTimer = setInterval(() => this.progressTick(), progressNotifyIntervalMs);
     this.progressTimer.unref();
   }
@@ -395,28 +428,11 @@ class WatchSession {
     }
   }
 
-  /** Ends the stream with an error status for the client. */
-  private fail(status: Partial<grpc.StatusObject>): void {
-    if (this.closed) return;
-    this.stop();
-    this.call.emit('error', status);
-  }
-
-  /** Ends the stream normally (the client closed its side, or the server is closing). */
-  close(): void {
-    if (this.closed) return;
-    this.stop();
-    this.call.end();
-  }
-
   /** Cancels every watcher of the stream. */
-  private stop(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     clearInterval(this.progressTimer);
     for (const watcher of this.watchers.values()) watcher.handle.cancel();
     this.watchers.clear();
-    this.ended();
   }
 }
 // #endregion watch
@@ -445,23 +461,18 @@ function leaseService(store: Store, rpc: Rpc, keepAlive: (call: KeepAliveCall) =
 }
 
 /** One LeaseKeepAlive stream: each request renews a lease and gets one response, in order. */
-class KeepAliveSession {
+class KeepAliveSession extends StreamSession {
   private queue: Promise<void> = Promise.resolve();
-  private closed = false;
-  private ended!: () => void;
-  /** Resolves when the stream is over. */
-  readonly done = new Promise<void>((resolve) => (this.ended = resolve));
 
   constructor(
     private readonly store: Store,
-    private readonly call: KeepAliveCall,
+    call: KeepAliveCall,
     private readonly rpc: Rpc,
   ) {
+    super(call as grpc.ServerDuplexStream<unknown, unknown>);
     // Why a queue: renewals are async, and responses must come back in the order the requests came.
     call.on('data', (request: WireLeaseIdRequest) => (this.queue = this.queue.then(() => this.renew(request))));
     call.on('end', () => void this.queue.then(() => this.close()));
-    call.on('cancelled', () => this.stop());
-    call.on('error', () => this.stop());
   }
 
   private async renew(request: WireLeaseIdRequest): Promise<void> {
@@ -471,23 +482,12 @@ class KeepAliveSession {
       const response = await this.store.leaseKeepAlive(fromInt64(request.ID, 'lease ID'));
       if (!this.closed) this.call.write(leaseKeepAliveToWire(response));
     } catch (err) {
-      const status = this.rpc.status(err);
-      this.stop();
-      this.call.emit('error', status);
+      this.fail(this.rpc.status(err));
     }
   }
 
-  /** Ends the stream normally. */
-  close(): void {
-    if (this.closed) return;
-    this.stop();
-    this.call.end();
-  }
-
-  private stop(): void {
-    this.closed = true;
-    this.ended();
-  }
+  /** A keep-alive stream holds nothing beyond its queue. */
+  protected release(): void {}
 }
 // #endregion lease
 
