@@ -26,8 +26,6 @@ interface Target {
 interface Case {
   name: string;
   run(t: Target): Promise<unknown>;
-  /** A known difference that the store core must fix; the case runs but does not fail the suite. */
-  todo?: string;
 }
 
 // #region helpers
@@ -443,7 +441,7 @@ describe('conformance with a real etcd 3.4', requireTool('etcd'), () => {
   });
 
   for (const c of cases) {
-    test(c.name, c.todo ? { todo: c.todo } : {}, async () => {
+    test(c.name, async () => {
       // Both servers get the same requests in the same order, so even absolute revisions agree.
       const settled = await Promise.allSettled(targets.map((t) => c.run(t)));
       settled.forEach((s, i) => {

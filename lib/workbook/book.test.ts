@@ -7,7 +7,7 @@ import { bookCommand, buildBook, chapterTitle, readCommand, renderForTerminal, s
 import { IncludeError } from './includes.ts';
 import { collectingWriter } from './output.ts';
 import { projectRoot } from './root.ts';
-import { makeDemo } from './testing.ts';
+import { makeDemo } from '../../test/helpers/workbook-fixture.ts';
 
 const demo = makeDemo();
 after(() => demo.remove());

@@ -6,7 +6,7 @@ import { gradeChapter, gradeCommand, gradeExercise, GradeError, explainError, ty
 import { loadManifest, findExercise } from './manifest.ts';
 import { collectingWriter } from './output.ts';
 import { loadProgress } from './progress.ts';
-import { makeDemo, demoFiles } from './testing.ts';
+import { makeDemo, demoFiles } from '../../test/helpers/workbook-fixture.ts';
 
 const demo = makeDemo();
 after(() => demo.remove());

@@ -6,7 +6,7 @@ import { hintCommand } from './hint.ts';
 import { LookupError } from './manifest.ts';
 import { collectingWriter } from './output.ts';
 import { loadProgress } from './progress.ts';
-import { makeDemo } from './testing.ts';
+import { makeDemo } from '../../test/helpers/workbook-fixture.ts';
 
 const demo = makeDemo();
 after(() => demo.remove());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { chapterFiles, checkIncludes, dedent, expandIncludes, extractRegion, fence, IncludeError, parseInclude, resolveIncludes } from './includes.ts';
 import { projectRoot } from './root.ts';
-import { makeFixture } from './testing.ts';
+import { makeFixture } from '../../test/helpers/workbook-fixture.ts';
 
 const SOURCE = `import { x } from './x.ts';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { after, beforeEach, describe, test } from 'node:test';
 import { runLab, validateLab } from './lab.ts';
 import { collectingWriter } from './output.ts';
-import { demoFiles, makeDemo } from './testing.ts';
+import { demoFiles, makeDemo } from '../../test/helpers/workbook-fixture.ts';
 
 const demo = makeDemo();
 after(() => demo.remove());

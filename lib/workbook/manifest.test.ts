@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { allExercises, findChapter, findExercise, loadManifest, LookupError, ManifestError, parseManifest } from './manifest.ts';
 import { projectRoot } from './root.ts';
-import { demoManifest } from './testing.ts';
+import { demoManifest } from '../../test/helpers/workbook-fixture.ts';
 
 const root = '/project';
 

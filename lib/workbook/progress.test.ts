@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadProgress, saveProgress, updateProgress, PROGRESS_PATH } from './progress.ts';
-import { makeFixture } from './testing.ts';
+import { makeFixture } from '../../test/helpers/workbook-fixture.ts';
 
 describe('progress file', () => {
   const fixture = makeFixture({});

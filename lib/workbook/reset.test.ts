@@ -5,7 +5,7 @@ import { after, beforeEach, describe, test } from 'node:test';
 import { collectingWriter } from './output.ts';
 import { loadProgress, saveProgress } from './progress.ts';
 import { resetCommand, resetTargets } from './reset.ts';
-import { demoFiles, makeDemo } from './testing.ts';
+import { demoFiles, makeDemo } from '../../test/helpers/workbook-fixture.ts';
 
 const demo = makeDemo();
 after(() => demo.remove());

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { projectRoot } from './root.ts';
+import { projectRoot } from '../../lib/workbook/root.ts';
 
 /** A file: URL for a module of this project, for fixture files to import. */
 export function projectModule(path: string): string {
