@@ -1,0 +1,147 @@
+/**
+ * Watch streams: how every component learns about changes without polling.
+ * A watch is one long HTTP response; each change to a matching object is one
+ * JSON line `{"type":"ADDED|MODIFIED|DELETED","object":{...}}`. Underneath
+ * it is a store watch on the resource's key prefix, from the revision after
+ * the client's resourceVersion, so a client that lists and then watches from
+ * the list's resourceVersion misses nothing and sees nothing twice.
+ */
+import type { ServerResponse } from 'node:http';
+import type { KubeObject, WatchEventObject } from '../api/types.ts';
+import { prefixEnd } from '../store/revisions.ts';
+import type { WatchEvent, WatchResponse } from '../store/types.ts';
+import type { Backend, BackendWatch } from './backend.ts';
+import { decodeObject, type Registry } from './registry.ts';
+import { groupVersion, storagePrefixFor, type ResourceInfo } from './resources.ts';
+import { badRequest, expired } from './status.ts';
+
+/** What a client asked to watch. */
+export interface WatchRequest {
+  info: ResourceInfo;
+  namespace?: string;
+  /** The client's resourceVersion: events after it are sent. Unset or "0": start with the current state as ADDED events. */
+  resourceVersion?: string;
+  /** Which objects the client wants (label and field selectors together). */
+  matches: (object: KubeObject) => boolean;
+  allowWatchBookmarks: boolean;
+  /** End the stream after this long, as `timeoutSeconds` asks. */
+  timeoutMs: number;
+  /** How an event's object goes on the wire (a Table for `kubectl get -w`); identity by default. */
+  render?: (object: KubeObject, first: boolean) => unknown;
+}
+
+/** Timing of bookmarks; tests shorten it. */
+export interface WatchTiming {
+  bookmarkIntervalMs: number;
+}
+
+// #region translate
+/**
+ * The Kubernetes watch event for one store event, seen through a filter.
+ * An object that starts matching is ADDED, one that stops matching is
+ * DELETED, and a store delete is DELETED carrying the object's last state.
+ */
+export function toWatchEvent(event: WatchEvent, matches: (object: KubeObject) => boolean): WatchEventObject | undefined {
+  const old = event.prevKv ? decodeObject(event.prevKv) : undefined;
+  const oldMatches = old !== undefined && matches(old);
+  if (event.type === 'DELETE') {
+    if (!old || !oldMatches) return undefined;
+    // A deleted object's resourceVersion is the revision of the deletion.
+    old.metadata.resourceVersion = String(event.kv.modRevision);
+    return { type: 'DELETED', object: old };
+  }
+  const current = decodeObject(event.kv);
+  const nowMatches = matches(current);
+  if (nowMatches && oldMatches) return { type: 'MODIFIED', object: current };
+  if (nowMatches) return { type: 'ADDED', object: current };
+  if (oldMatches) return { type: 'DELETED', object: current };
+  return undefined;
+}
+// #endregion translate
+
+/** The revision a resourceVersion names; 400 when it is not a number. */
+export function parseResourceVersion(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  if (!/^\d+$/.test(text)) throw badRequest(`invalid resourceVersion ${JSON.stringify(text)}: expected a number (an unmodified resourceVersion from this server)`);
+  return Number(text);
+}
+
+/** The one ERROR event a watch from a compacted resourceVersion gets before it closes (410 Expired). */
+export function expiredEvent(requested: number, compacted: number): WatchEventObject {
+  return { type: 'ERROR', object: expired(`too old resource version: ${requested} (${compacted})`).status as unknown as KubeObject };
+}
+
+// #region serve
+/**
+ * Serve one watch on an HTTP response until the client leaves, the timeout
+ * passes, or the store ends it. Resolves when the stream is closed.
+ */
+export async function serveWatch(registry: Registry, request: WatchRequest, res: ServerResponse, timing: WatchTiming): Promise<void> {
+  const { info } = request;
+  let startRevision = parseResourceVersion(request.resourceVersion);
+  let first = true;
+  const send = (event: WatchEventObject) => {
+    const object = event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED' ? (request.render ? request.render(event.object, first) : event.object) : event.object;
+    first = false;
+    res.write(`${JSON.stringify({ type: event.type, object })}\n`);
+  };
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  // Unset or 0: the client wants the current state first, as ADDED events.
+  if (startRevision === 0) {
+    const list = await registry.list(info, request.namespace);
+    for (const object of list.items) if (request.matches(object)) send({ type: 'ADDED', object });
+    startRevision = list.revision;
+  }
+  res.flushHeaders();
+
+  return new Promise<void>((resolve) => {
+    let watch: BackendWatch | undefined;
+    let lastRevision = startRevision;
+    const finish = () => {
+      clearTimeout(timer);
+      clearInterval(bookmarks);
+      watch?.cancel();
+      if (!res.writableEnded) res.end();
+      resolve();
+    };
+    const timer = setTimeout(finish, request.timeoutMs);
+    const bookmarks = setInterval(() => {
+      if (request.allowWatchBookmarks) watch?.requestProgress();
+    }, timing.bookmarkIntervalMs);
+    res.on('close', finish);
+
+    const prefix = Buffer.from(storagePrefixFor(info, request.namespace));
+    watch = registry.backend.watch(
+      { key: prefix, rangeEnd: prefixEnd(prefix), startRevision: startRevision + 1, prevKv: true },
+      (response: WatchResponse) => {
+        if (response.canceled) {
+          if (response.compactRevision) send(expiredEvent(startRevision, response.compactRevision));
+          finish();
+          return;
+        }
+        if (response.events.length === 0) {
+          // A progress notification: everything up to header.revision has been delivered.
+          if (request.allowWatchBookmarks && response.header.revision > lastRevision) {
+            lastRevision = response.header.revision;
+            send(bookmark(info, lastRevision));
+          }
+          return;
+        }
+        for (const event of response.events) {
+          lastRevision = event.kv.modRevision;
+          const out = toWatchEvent(event, request.matches);
+          if (out) send(out);
+        }
+      },
+    );
+  });
+}
+// #endregion serve
+
+/** A BOOKMARK: only a resourceVersion, telling the client it has seen everything up to it. */
+export function bookmark(info: ResourceInfo, revision: number): WatchEventObject {
+  return { type: 'BOOKMARK', object: { kind: info.kind, apiVersion: groupVersion(info), metadata: { resourceVersion: String(revision) } } };
+}
+
+export type { Backend };

@@ -1,0 +1,184 @@
+/**
+ * `npm run cluster -- up | status | down`: a long-running cluster in the
+ * background, for the real kubectl. `up` starts it as its own process,
+ * returns once the API server answers, and prints `KUBECONFIG=<path>` on a
+ * line of its own; `status` says whether it runs; `down` stops it and
+ * removes everything it wrote (data, tokens, kubeconfig, log).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../workbook/root.ts';
+import { startCluster } from './cluster.ts';
+
+/** What `up` records so that `status` and `down` find the cluster. */
+export interface ClusterState {
+  pid: number;
+  url: string;
+  kubeconfig: string;
+  startedAt: string;
+}
+
+const USAGE = `usage: npm run cluster -- <up|status|down> [--dir DIR] [--port N] [--etcd HOST:PORT]
+
+  up      start the cluster in the background; prints KUBECONFIG=<path> when ready
+  status  say whether the cluster runs, and where
+  down    stop the cluster and remove its data, tokens and kubeconfig`;
+
+/** The default cluster folder: .workbook/cluster in the project. */
+export const DEFAULT_DIR = join(projectRoot, '.workbook', 'cluster');
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** The cluster's state file, if a cluster was started there. */
+export function readState(dir: string): ClusterState | undefined {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the API server answers /healthz, trusting the cluster CA in `dir`/pki. */
+function healthy(url: string, dir: string): Promise<boolean> {
+  const caFile = join(dir, 'pki', 'ca.crt');
+  const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+  return new Promise((resolve) => {
+    const req = httpsGet(`${url}/healthz`, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// #region up
+/** Start the cluster process in the background and wait until its API server answers. */
+async function up(dir: string, args: string[]): Promise<number> {
+  const state = readState(dir);
+  if (state && alive(state.pid) && (await healthy(state.url, dir))) {
+    console.log(`a cluster already runs (pid ${state.pid}) at ${state.url}`);
+    console.log(`KUBECONFIG=${state.kubeconfig}`);
+    return 0;
+  }
+  mkdirSync(dir, { recursive: true });
+  rmSync(join(dir, 'state.json'), { force: true });
+  const logFile = join(dir, 'cluster.log');
+  const out = openSync(logFile, 'a');
+  const self = fileURLToPath(import.meta.url);
+  // Why detached: the cluster must outlive this command, which returns as soon as it is ready.
+  const child = spawn(process.execPath, ['--import', 'tsx', self, 'run', '--dir', dir, ...args], { detached: true, stdio: ['ignore', out, out], cwd: projectRoot });
+  child.unref();
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    const ready = readState(dir);
+    if (ready && (await healthy(ready.url, dir))) {
+      console.log(`cluster up (pid ${ready.pid}): store + API server at ${ready.url}`);
+      console.log(`log: ${logFile}`);
+      console.log(`KUBECONFIG=${ready.kubeconfig}`);
+      return 0;
+    }
+    if (child.exitCode !== null) break;
+    await sleep(100);
+  }
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+  console.error(`expected the cluster to answer within 30 s, but it did not; its log ends with:\n${log}`);
+  return 1;
+}
+// #endregion up
+
+async function status(dir: string): Promise<number> {
+  const state = readState(dir);
+  if (!state) {
+    console.log(`no cluster in ${dir}; start one with: npm run cluster -- up`);
+    return 1;
+  }
+  if (!alive(state.pid)) {
+    console.log(`the cluster process (pid ${state.pid}) is gone; clean up with: npm run cluster -- down`);
+    return 1;
+  }
+  const ok = await healthy(state.url, dir);
+  console.log(`cluster ${ok ? 'up' : 'not answering'} (pid ${state.pid}, since ${state.startedAt}): API server at ${state.url}`);
+  console.log(`KUBECONFIG=${state.kubeconfig}`);
+  return ok ? 0 : 1;
+}
+
+// #region down
+/** Stop the cluster process (SIGTERM, then SIGKILL after 10 s) and remove its folder. */
+async function down(dir: string): Promise<number> {
+  const state = readState(dir);
+  if (state && alive(state.pid)) {
+    process.kill(state.pid, 'SIGTERM');
+    for (let waited = 0; waited < 10_000 && alive(state.pid); waited += 100) await sleep(100);
+    if (alive(state.pid)) process.kill(state.pid, 'SIGKILL');
+  }
+  if (!existsSync(dir)) {
+    console.log(`no cluster in ${dir}`);
+    return 0;
+  }
+  // Only the folder this command created: never a path a state file could point elsewhere.
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`cluster down: removed ${dir}`);
+  return 0;
+}
+// #endregion down
+
+/** The cluster process itself: start, record the state, and stop cleanly on SIGTERM/SIGINT. */
+async function run(dir: string, args: string[]): Promise<number> {
+  const port = Number(flag(args, '--port') ?? '0');
+  const cluster = await startCluster({ dir, port, etcdEndpoint: flag(args, '--etcd'), log: (line) => console.log(line) });
+  const state: ClusterState = { pid: process.pid, url: cluster.apiserver.url, kubeconfig: cluster.kubeconfig, startedAt: new Date().toISOString() };
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  const stop = async () => {
+    console.log('stopping the cluster');
+    await cluster.stop();
+    rmSync(join(dir, 'state.json'), { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+/** Entry point: dispatch the subcommand. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const dir = resolve(flag(rest, '--dir') ?? DEFAULT_DIR);
+  switch (command) {
+    case 'up':
+      return up(dir, rest.filter((a, i) => a !== '--dir' && rest[i - 1] !== '--dir'));
+    case 'status':
+      return status(dir);
+    case 'down':
+      return down(dir);
+    case 'run':
+      return run(dir, rest);
+    default:
+      console.error(command ? `unknown command ${JSON.stringify(command)}\n${USAGE}` : USAGE);
+      return 2;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code !== undefined) process.exitCode = code;
+  });
+}
