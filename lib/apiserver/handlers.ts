@@ -15,10 +15,11 @@ import { applyDefaults } from './defaults.ts';
 import { discoveryResponse } from './discovery.ts';
 import { jsonPatch, mergePatch, recordUpdate, serverSideApply, strategicMergePatch } from './patch.ts';
 import type { RbacAuthorizer } from './rbac.ts';
+import type { ApiServerSeams } from './seams.ts';
 import { isTrue, type RequestInfo } from './request-info.ts';
 import type { Registry } from './registry.ts';
 import { findResource, groupVersion, type ResourceInfo } from './resources.ts';
-import { unknownFields } from './schema.ts';
+import { fieldTypeErrors, unknownFields } from './schema.ts';
 import { checkFieldSelector, fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import {
   ApiError,
@@ -87,11 +88,15 @@ export interface HandlerDeps {
   logs?: LogProvider;
   /** The lease Events are attached to (renewed once a minute, as the real lease manager reuses leases). */
   eventLease: () => Promise<number>;
+  /** The functions chapter 2's exercises replace. */
+  seams: ApiServerSeams;
   /** Serializes ClusterIP allocation so two Services never get the same address. */
   serviceLock: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+/** The body types POST and PUT read; the real server also reads protobuf (and CBOR), which this one does not. */
+const BODY_TYPES = ['application/json', 'application/yaml'];
 
 /** The pipeline's stages bound to one server's dependencies. */
 export class Handlers {
@@ -148,6 +153,9 @@ export class Handlers {
       ctx.input = contentType === 'application/apply-patch+yaml' ? parseYamlBody(body) : parseJsonBody(body);
       return;
     }
+    // Why refuse binary bodies by name: kubectl's typed commands (`create namespace`,
+    // `create deployment`) send protobuf, and parsing it as JSON would give a baffling error.
+    if (contentType === 'application/vnd.kubernetes.protobuf' || contentType === 'application/cbor') throw unsupportedMediaType(contentType, BODY_TYPES);
     if (body.length === 0) {
       if (info.verb === 'delete' || info.verb === 'deletecollection') return;
       throw badRequest(`expected a JSON body with the ${ctx.resource?.kind ?? 'object'} to ${info.verb}, got an empty body`);
@@ -161,6 +169,9 @@ export class Handlers {
 
   /** Strict field validation: unknown fields are refused (Strict), reported as warnings (Warn), or dropped silently (Ignore). */
   private checkFields(ctx: RequestContext, object: KubeObject): void {
+    // A value of the wrong JSON type cannot be decoded at all, whatever the validation mode.
+    const typeError = fieldTypeErrors(object.apiVersion, object.kind, object)[0];
+    if (typeError) throw badRequest(`${object.kind} in version "${object.apiVersion.split('/').pop()}" cannot be handled as a ${object.kind}: ${typeError.message}`);
     const mode = ctx.url.searchParams.get('fieldValidation') ?? 'Warn';
     if (mode === 'Ignore') return;
     const unknown = unknownFields(object.apiVersion, object.kind, object);
@@ -218,7 +229,7 @@ export class Handlers {
     ctx.current = current;
     if (info.subresource === 'scale') {
       const scale = info.verb === 'update' ? (ctx.input as KubeObject) : (this.patched(ctx, toScale(current), 'autoscaling/v1', 'Scale') as KubeObject);
-      ctx.object = recordUpdate(prepareForUpdate(resource, fromScale(scale, current), current), manager, groupVersion(resource), timestamp(now), 'scale');
+      ctx.object = recordUpdate(prepareForUpdate(resource, fromScale(scale, current), current), manager, groupVersion(resource), timestamp(now), 'scale', current);
       return;
     }
     const input = info.verb === 'update' ? (ctx.input as KubeObject) : this.patched(ctx, current, groupVersion(resource), resource.kind);
@@ -228,7 +239,7 @@ export class Handlers {
     // A write that carries a resourceVersion is conditional on it: the optimistic-concurrency check.
     if (sent && sent !== current.metadata.resourceVersion) throw conflict({ resource: resource.resource, group: resource.group, name: info.name });
     const prepared = info.subresource === 'status' ? prepareForStatusUpdate(input, current) : applyDefaults(resource, prepareForUpdate(resource, input, current));
-    ctx.object = isApply(ctx) ? prepared : recordUpdate(prepared, manager, groupVersion(resource), timestamp(now), info.subresource || undefined);
+    ctx.object = isApply(ctx) ? prepared : recordUpdate(prepared, manager, groupVersion(resource), timestamp(now), info.subresource || undefined, current);
   }
 
   /** The stored object with the request's patch applied, by the patch's content type. */
@@ -275,7 +286,8 @@ export class Handlers {
     if (!object) return;
     // A binding sets the one field a Pod update may never change (spec.nodeName), so it is checked as a whole object.
     const asUpdate = ctx.current && ctx.outcome !== 'created' && ctx.info.subresource !== 'binding';
-    const causes = asUpdate ? validateUpdate(resource, object, ctx.current!) : validateObject(resource, object);
+    const subdomain = this.deps.seams.isDNS1123Subdomain;
+    const causes = asUpdate ? validateUpdate(resource, object, ctx.current!, subdomain) : validateObject(resource, object, subdomain);
     if (causes.length > 0) throw invalid(resource.kind, resource.group || undefined, object.metadata.name ?? '', causes);
   }
   // #endregion validate
@@ -400,7 +412,7 @@ export class Handlers {
       if (info.subresource === 'scale') return { status: 200, body: toScale(object) };
       return this.maybeTable(ctx, [object], object.metadata.resourceVersion ?? '', object);
     }
-    const matches = selectorFilter(resource, url.searchParams);
+    const matches = selectorFilter(resource, url.searchParams, this.deps.seams.matchesLabels);
     const revision = listRevision(url.searchParams);
     const list = await this.deps.registry.list(resource, info.namespace || undefined, revision);
     const items = list.items.filter(matches);
@@ -445,7 +457,7 @@ export class Handlers {
   async watch(ctx: RequestContext): Promise<void> {
     const resource = ctx.resource!;
     const query = ctx.url.searchParams;
-    const matches = selectorFilter(resource, query);
+    const matches = selectorFilter(resource, query, this.deps.seams.matchesLabels);
     const timeout = Number(query.get('timeoutSeconds') ?? '0');
     // Without timeoutSeconds the real server picks 30-60 minutes, so clients re-watch now and then.
     const timeoutMs = timeout > 0 ? timeout * 1000 : (1800 + Math.random() * 1800) * 1000;
@@ -458,6 +470,7 @@ export class Handlers {
         resourceVersion: query.get('resourceVersion') ?? undefined,
         matches,
         allowWatchBookmarks: isTrue(query.get('allowWatchBookmarks')),
+        translate: this.deps.seams.toWatchEvent,
         timeoutMs,
         render: table ? (object, first) => toTable(resource, [object], { now: this.deps.now(), resourceVersion: object.metadata.resourceVersion ?? '', noHeaders: !first }) : undefined,
       },
@@ -514,11 +527,11 @@ function bindPod(pod: Pod, binding: KubeObject, now: number): Pod {
 }
 
 /** A filter from the request's labelSelector and fieldSelector (400 on a bad one). */
-export function selectorFilter(resource: ResourceInfo, query: URLSearchParams): (object: KubeObject) => boolean {
+export function selectorFilter(resource: ResourceInfo, query: URLSearchParams, matchLabels = matchesLabels): (object: KubeObject) => boolean {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   // Check each requirement's field is selectable (400 if not) before any object is seen.
   const fields = checkFieldSelector(resource, parseFieldSelector(query.get('fieldSelector') ?? ''));
-  return (object) => matchesLabels(labels, object.metadata.labels ?? {}) && matchesFields(fields, fieldsOf(resource, object));
+  return (object) => matchLabels(labels, object.metadata.labels ?? {}) && matchesFields(fields, fieldsOf(resource, object));
 }
 
 /** The revision a list reads at: `resourceVersion` with `resourceVersionMatch=Exact` pins it; otherwise now. */

@@ -42,11 +42,16 @@ function copy<T>(value: T): T {
  * number, a whole list) replaces what was there. `kubectl scale` sends one.
  */
 export function mergePatch(original: unknown, patch: unknown): unknown {
+  return mergeInto(copy(original), patch);
+}
+
+/** RFC 7386's MergePatch(Target, Patch), changing `target`, which the caller owns. */
+function mergeInto(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return copy(patch);
-  const result: JsonObject = isObject(original) ? copy(original) : {};
+  const result: JsonObject = isObject(target) ? target : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    else result[key] = mergeInto(result[key], value);
   }
   return result;
 }
@@ -268,7 +273,8 @@ function mergeMap(original: JsonObject, patch: JsonObject, node: SchemaNode): Js
   if (Object.hasOwn(patch, RETAIN_KEYS)) retainKeys(original, patch);
   const ordered = new Set<string>();
   for (const key of Object.keys(patch)) {
-    if (key.startsWith(SET_ELEMENT_ORDER)) ordered.add(setElementOrder(original, patch, key.slice(SET_ELEMENT_ORDER.length), node));
+    const field = key.slice(SET_ELEMENT_ORDER.length);
+    if (key.startsWith(SET_ELEMENT_ORDER) && setElementOrder(original, patch, field, node)) ordered.add(field);
   }
   for (const [key, value] of Object.entries(patch)) {
     if (isDirectiveKey(key) || ordered.has(key)) continue;
@@ -417,27 +423,26 @@ function orderLikeServer(merged: unknown[], patchOrder: unknown[], serverOrder: 
   return [...out, ...named, ...serverOnly];
 }
 
-/** `$setElementOrder/<field>`: merge the field's list, then order it as the directive lists (what `kubectl apply` sends). */
-function setElementOrder(original: JsonObject, patch: JsonObject, field: string, node: SchemaNode): string {
+/** `$setElementOrder/<field>`: merge the field's list, then order it as the directive says (what `kubectl apply` sends). True when it set the field. */
+function setElementOrder(original: JsonObject, patch: JsonObject, field: string, node: SchemaNode): boolean {
   const order = patch[`${SET_ELEMENT_ORDER}${field}`];
   if (!Array.isArray(order)) throw badRequest(`invalid patch format of setElementOrder list: expected $setElementOrder/${field} to be a list`);
-  const strategy = listStrategyAt(node, field);
   const current = original[field];
   const sent = patch[field];
-  if (current === undefined && sent === undefined) return field;
-  const currentList = Array.isArray(current) ? current : [];
-  const merged = sent === undefined ? currentList : mergeField(current, sent, node, field);
-  if (!Array.isArray(merged)) return field;
-  const id = strategy.mergeKey ? (x: unknown) => (isObject(x) ? x[strategy.mergeKey as string] : undefined) : (x: unknown) => x;
-  checkOrderCovers(sent, order, id, field);
-  original[field] = orderLikeServer(merged, order, currentList, id);
-  return field;
+  // Why other shapes go to the ordinary merge: only lists have an order to set.
+  if ((sent !== undefined && !Array.isArray(sent)) || (current !== undefined && !Array.isArray(current))) return false;
+  if (current === undefined && sent === undefined) return false;
+  const mergeKey = listStrategyAt(node, field).mergeKey;
+  const id = mergeKey ? (x: unknown) => (isObject(x) ? x[mergeKey] : undefined) : (x: unknown) => x;
+  checkOrderCovers(sent ?? [], order, id, field);
+  const merged = sent === undefined ? (current as unknown[]) : (mergeField(current, sent, node, field) as unknown[]);
+  original[field] = orderLikeServer(merged, order, current ?? [], id);
+  return true;
 }
 // #endregion element-order
 
 /** The real check: every element the patch sends must appear in `$setElementOrder`, in the same relative order. */
-function checkOrderCovers(sent: unknown, order: unknown[], id: (x: unknown) => unknown, field: string): void {
-  if (!Array.isArray(sent)) return;
+function checkOrderCovers(sent: unknown[], order: unknown[], id: (x: unknown) => unknown, field: string): void {
   let at = 0;
   for (const element of sent) {
     if (isObject(element) && Object.hasOwn(element, DIRECTIVE)) continue;
@@ -501,7 +506,7 @@ function listFields(list: unknown[], node: ListNode, strict: boolean, path: Fiel
   const seen = new Set<string>();
   list.forEach((item, index) => {
     const element = elementOf(item, node, index, strict, path);
-    if (strict && seen.has(element)) throw typedPatchError(`${printPath(path)}: duplicate entries for key ${printPath([element])}`);
+    if (strict && seen.has(element)) throw new TypedPatchError(`${printPath(path)}: duplicate entries for key ${printPath([element])}`);
     seen.add(element);
     const elementPath = [...path, element];
     fieldsOf(item, node.items, strict, elementPath, out);
@@ -520,7 +525,7 @@ function elementOf(item: unknown, node: ListNode, index: number, strict: boolean
       key[name] = value;
       continue;
     }
-    if (strict) throw typedPatchError(`${printPath(path)}: element ${index}: associative list with keys has an element that omits key field "${name}" (and doesn't have default value)`);
+    if (strict) throw new TypedPatchError(`${printPath(path)}: element ${index}: associative list with keys has an element that omits key field "${name}" (and doesn't have default value)`);
     // Why a position: a stored object may lack a key the schema wants; it still needs a name.
     return `i:${index}`;
   }
@@ -529,10 +534,6 @@ function elementOf(item: unknown, node: ListNode, index: number, strict: boolean
 
 /** An applied configuration that cannot be read as its type: a keyed element without its key, or a key twice. */
 class TypedPatchError extends Error {}
-
-function typedPatchError(message: string): TypedPatchError {
-  return new TypedPatchError(message);
-}
 
 /** A path as conflicts print it: `.spec.template.spec.containers[name="nginx"].image`. */
 function printPath(path: FieldPath): string {
@@ -684,7 +685,7 @@ export function recordUpdate(object: KubeObject, manager: string, apiVersion: st
   const before = previous ? fieldsOf(withoutManagedFields(previous), schema, false) : new Map<string, Field>();
   const { changed, removed } = compareFields(before, after);
   // Why unchanged: a write that changes nothing is not recorded, as the real server skips it.
-  if (previous && changed.size === 0 && removed.size === 0) return copy(object);
+  if (previous && tracked(changed).size === 0 && tracked(removed).size === 0) return copy(object);
   const managers = readManagers(object);
   const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1' };
   if (subresource) entry.subresource = subresource;
@@ -769,8 +770,8 @@ function appliedConfiguration(applied: KubeObject, options: ApplyOptions): KubeO
   if (!isObject(applied) || !isObject(applied.metadata)) throw badRequest(`expected an applied configuration with metadata, got ${JSON.stringify(applied)}`);
   const managedFields: unknown = applied.metadata.managedFields;
   if (Array.isArray(managedFields) && managedFields.length > 0) throw badRequest('metadata.managedFields must be nil');
-  const { managedFields: _dropped, ...metadata } = applied.metadata as KubeObject['metadata'];
-  const config: KubeObject = { ...copy(applied), metadata: copy(metadata) };
+  const config = copy(applied);
+  delete config.metadata.managedFields;
   // Why status is dropped: a kind with a status subresource takes status only through /status.
   if (resourceForKind(options.apiVersion, options.kind)?.subresources.some((s) => s.name === 'status')) delete config.status;
   return config;
@@ -815,10 +816,9 @@ function applyConflict(conflicts: Array<{ manager: ManagedFieldsEntry; path: Fie
 // #region apply-merge
 /**
  * Merge an applied configuration into a live value (which this function owns
- * and changes): structs and maps key by
- * key, keyed lists and sets element by element (the live elements keep their
- * places, the applied ones their order), and atomic values replaced whole.
- * A `null` in the configuration removes the field.
+ * and changes): structs and maps key by key, keyed lists and sets element by
+ * element (the live elements keep their places, the applied ones their
+ * order), and atomic values replaced whole. A `null` removes the field.
  */
 function applyMerge(live: unknown, config: unknown, node: SchemaNode): unknown {
   if (isAtomic(node) || config === null || typeof config !== 'object') return withoutNulls(config);

@@ -11,6 +11,7 @@ import type { Backend } from '../apiserver/backend.ts';
 import { ADMIN, COMPONENTS, kubeletIdentity } from '../apiserver/bootstrap.ts';
 import { connectEtcd } from '../apiserver/etcd-client.ts';
 import { clusterPki } from '../apiserver/pki.ts';
+import type { ApiServerSeams } from '../apiserver/seams.ts';
 import { startApiServer, type RequestTrace, type RunningApiServer } from '../apiserver/server.ts';
 import { KubeClient } from '../client/client.ts';
 import { writeKubeconfig } from '../client/kubeconfig.ts';
@@ -29,6 +30,8 @@ export interface ClusterOptions {
   port?: number;
   compactionIntervalMs?: number;
   bookmarkIntervalMs?: number;
+  /** The learner's versions of chapter 2's functions, for the lab. */
+  seams?: Partial<ApiServerSeams>;
   onTrace?: (trace: RequestTrace) => void;
   log?: (line: string) => void;
 }
@@ -85,6 +88,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     port: options.port ?? 0,
     compactionIntervalMs: options.compactionIntervalMs,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    seams: options.seams,
     onTrace: options.onTrace,
     log: options.log,
   });

@@ -13,7 +13,7 @@
  * `--server-side` hands all of that to the API server instead: one PATCH of
  * type apply-patch+yaml, and the server merges and records who owns each field.
  */
-import type { KubeObject } from '../../api/types.ts';
+import type { KubeObject, ObjectMeta } from '../../api/types.ts';
 import type { ResourceInfo } from '../../apiserver/resources.ts';
 import { isNotFound, resourcePath } from '../client.ts';
 import { loadManifests, type Manifest } from '../manifests.ts';
@@ -126,8 +126,9 @@ async function getIfExists(ctx: CommandContext, info: ResourceInfo, namespace: s
 export function withLastApplied(object: KubeObject): KubeObject {
   const annotations = { ...object.metadata.annotations };
   delete annotations[LAST_APPLIED];
-  const metadata = { ...object.metadata, annotations };
-  if (Object.keys(annotations).length === 0) delete metadata.annotations;
+  const metadata: ObjectMeta = { ...object.metadata };
+  if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+  else delete metadata.annotations;
   const record = `${JSON.stringify(sortKeys({ ...object, metadata }))}\n`;
   return { ...object, metadata: { ...object.metadata, annotations: { ...annotations, [LAST_APPLIED]: record } } };
 }

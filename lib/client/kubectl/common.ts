@@ -5,7 +5,7 @@
  * `deployment/web`).
  */
 import type { KubeObject } from '../../api/types.ts';
-import { resolveResourceName, resourceForKind, type ResourceInfo } from '../../apiserver/resources.ts';
+import { RESOURCES, resolveResourceName, resourceForKind, type ResourceInfo } from '../../apiserver/resources.ts';
 import { KubeApiError, type KubeClient } from '../client.ts';
 import { UsageError, type FlagSpec, type ParsedArgs } from './args.ts';
 
@@ -54,15 +54,24 @@ export function resolveType(typed: string): ResourceInfo {
   return info;
 }
 
+/** The resources a typed name means: one resource, or each resource of a category such as `all`. */
+export function resolveTypes(typed: string): ResourceInfo[] {
+  const info = resolveResourceName(typed);
+  if (info) return [info];
+  // Why categories: `get all` means every resource in the category "all" (pods, services, deployments...), as in kubectl.
+  const members = RESOURCES.filter((resource) => resource.categories.includes(typed.toLowerCase()));
+  return members.length > 0 ? members : [resolveType(typed)];
+}
+
 /**
  * Reads the resources named on a command line, in kubectl's three forms:
- * `TYPE [NAME...]`, `TYPE1,TYPE2 [NAME...]`, and `TYPE/NAME...`.
+ * `TYPE [NAME...]`, `TYPE1,TYPE2 [NAME...]` (or a category: `all`), and `TYPE/NAME...`.
  */
 export function parseTargets(positionals: string[]): Target[] {
   const [first, ...rest] = positionals;
   if (first === undefined) throw new UsageError('expected a resource type such as pods, or TYPE/NAME, got nothing');
   if (!positionals.some((arg) => arg.includes('/'))) {
-    return first.split(',').map((typed) => ({ info: resolveType(typed), names: rest }));
+    return first.split(',').flatMap((typed) => resolveTypes(typed).map((info) => ({ info, names: rest })));
   }
   const targets: Target[] = [];
   for (const arg of positionals) {

@@ -228,6 +228,7 @@ function watchFieldSelector(target: Target, request: GetRequest): string | undef
 /** Prints the rows of successive Tables under one header, keeping the column widths seen so far. */
 class WatchPrinter {
   private columns: TableColumnDefinition[] | undefined;
+  private headerPrinted = false;
   private readonly remembered: number[] = [];
 
   constructor(
@@ -236,10 +237,12 @@ class WatchPrinter {
   ) {}
 
   print(table: Table): void {
-    // Why keep the first definitions: the server sends them only with the first watch event.
-    const header = this.columns === undefined && table.rows.length > 0;
+    // Why keep the first definitions: the server sends them only with the list and the first watch event.
     if (table.columnDefinitions?.length) this.columns ??= table.columnDefinitions;
     if (!this.columns || table.rows.length === 0) return;
+    // Why the header waits for a row: after an empty list, it comes with the first event.
+    const header = !this.headerPrinted;
+    this.headerPrinted = true;
     this.ctx.out.write(formatTable(table, this.columns, this.view, { header, remembered: this.remembered }));
   }
 }
@@ -277,7 +280,7 @@ async function fetchObjects(target: Target, request: GetRequest, ctx: CommandCon
 /** Items of a list may come without apiVersion and kind (the real server leaves them out); put them back. */
 function withKind(info: ResourceInfo, item: KubeObject): KubeObject {
   // Why this order: the literal puts apiVersion and kind first; the item's own values, if any, still win.
-  return { apiVersion: groupVersion(info), kind: info.kind, ...item };
+  return Object.assign({ apiVersion: groupVersion(info), kind: info.kind }, item);
 }
 
 /** `deployment.apps/web`, as `-o name` prints it. */
@@ -287,7 +290,11 @@ function nameOf(object: KubeObject): string {
   return `${group ? `${kind}.${group}` : kind}/${object.metadata.name}`;
 }
 
-/** YAML as kubectl writes it: keys sorted, lists not indented under their key, long strings not folded. */
+/**
+ * YAML as kubectl writes it: keys sorted, lists not indented under their key,
+ * long strings not folded, and strings that YAML 1.1 would read as something
+ * else (`"2025-01-01T00:00:00Z"`, `"yes"`, `"on"`) quoted, as Go's YAML library quotes them.
+ */
 export function toYaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0 });
+  return stringify(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0, version: '1.1' });
 }
