@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { KubeObject, Namespace, Pod, Status, WatchEventObject } from '../lib/api/types.ts';
+import { ADMIN } from '../lib/apiserver/bootstrap.ts';
 import { resourceForKind } from '../lib/apiserver/resources.ts';
 import { KubeClient, type WatchHandle } from '../lib/client/client.ts';
 import { loadContext } from '../lib/client/kubeconfig.ts';
@@ -155,20 +156,13 @@ async function startInProcess(): Promise<Target> {
   cluster.admin.close(); // Why: the benchmark makes its own clients, from the same token and CA.
   return {
     server: cluster.apiserver.url,
-    token: cluster.tokens.get('kubernetes-admin') ?? tokenOfAdmin(cluster.tokens),
+    token: cluster.tokens.get(ADMIN.name),
     ca: cluster.ca,
     stop: async () => {
       await cluster.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The admin's token, whatever the bootstrap names the admin user. */
-function tokenOfAdmin(tokens: Map<string, string>): string {
-  const admin = [...tokens.keys()].find((name) => name.includes('admin'));
-  if (!admin) throw new Error(`expected an admin among the cluster's users, got ${[...tokens.keys()].join(', ')}`);
-  return tokens.get(admin)!;
 }
 // #endregion server
 
@@ -213,6 +207,14 @@ interface Arrival {
   lastAt: number;
 }
 
+/** What one watcher has had. */
+interface WatcherCounts {
+  added: number;
+  modified: number;
+  deleted: number;
+  lastRevision: number;
+}
+
 /**
  * `watchers` watches on the pods of one namespace, each through its own
  * client, recording for every event (by resourceVersion, which names one
@@ -220,8 +222,8 @@ interface Arrival {
  */
 class WatchFanOut {
   readonly arrivals = new Map<string, Arrival>();
-  /** Per watcher: ADDED and MODIFIED events of the benchmark's pods, and what went wrong. */
-  readonly perWatcher: { added: number; modified: number; lastRevision: number }[] = [];
+  /** Per watcher: how many events of each type it had. */
+  readonly perWatcher: WatcherCounts[] = [];
   readonly problems: string[] = [];
   private readonly clients: KubeClient[] = [];
   private readonly handles: WatchHandle[] = [];
@@ -231,7 +233,7 @@ class WatchFanOut {
   constructor(target: Target, namespace: string, watchers: number) {
     for (let w = 0; w < watchers; w++) {
       const client = newClient(target, `bench-watcher-${w}`);
-      const counts = { added: 0, modified: 0, lastRevision: 0 };
+      const counts: WatcherCounts = { added: 0, modified: 0, deleted: 0, lastRevision: 0 };
       this.clients.push(client);
       this.perWatcher.push(counts);
       // Why timeoutSeconds: without it the server may end a watch after 30 minutes, which a long run could reach.
@@ -243,7 +245,7 @@ class WatchFanOut {
     }
   }
 
-  private onEvent(w: number, counts: { added: number; modified: number; lastRevision: number }, event: WatchEventObject<Pod | Status>): void {
+  private onEvent(w: number, counts: WatcherCounts, event: WatchEventObject<Pod | Status>): void {
     const now = performance.now();
     this.delivered++;
     if (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED') {
@@ -257,6 +259,7 @@ class WatchFanOut {
     counts.lastRevision = revision;
     if (event.type === 'ADDED') counts.added++;
     if (event.type === 'MODIFIED') counts.modified++;
+    if (event.type === 'DELETED') counts.deleted++;
     const arrival = this.arrivals.get(rv);
     if (arrival) {
       arrival.seen++;
@@ -280,12 +283,16 @@ class WatchFanOut {
    * come for `quietMs`; says whether they all arrived.
    */
   async waitForAll(rvs: string[], quietMs: number): Promise<boolean> {
-    let pending = rvs.filter((rv) => !this.allHave(rv));
+    let pending = rvs;
+    return this.waitUntil(() => (pending = pending.filter((rv) => !this.allHave(rv))).length === 0, quietMs);
+  }
+
+  /** Waits until `done()` holds, polling, or until no event has come for `quietMs`; says whether it came to hold. */
+  async waitUntil(done: () => boolean, quietMs: number): Promise<boolean> {
     let lastDelivered = this.delivered;
     let quietSince = performance.now();
-    while (pending.length > 0) {
+    while (!done()) {
       await sleep(5);
-      pending = pending.filter((rv) => !this.allHave(rv));
       if (this.delivered !== lastDelivered) {
         lastDelivered = this.delivered;
         quietSince = performance.now();
@@ -390,11 +397,10 @@ async function sentinel(admin: KubeClient, fanOut: WatchFanOut, namespace: strin
     throw new Error(`expected all ${fanOut.perWatcher.length} watchers to see the sentinel pod created, got ${fanOut.arrivals.get(created.metadata.resourceVersion!)?.seen ?? 0}; ${fanOut.problems.join('; ')}`);
   }
   await pods.delete('sentinel', { gracePeriodSeconds: 0 });
-  const deleted = await pods.list();
-  if (!(await fanOut.waitForAll([deleted.metadata.resourceVersion!], QUIET_MS))) {
-    throw new Error(`expected all ${fanOut.perWatcher.length} watchers to see the sentinel pod deleted, got ${fanOut.arrivals.get(deleted.metadata.resourceVersion!)?.seen ?? 0}`);
+  if (!(await fanOut.waitUntil(() => fanOut.perWatcher.every((counts) => counts.deleted > 0), QUIET_MS))) {
+    throw new Error(`expected all ${fanOut.perWatcher.length} watchers to see the sentinel pod deleted, got ${fanOut.perWatcher.filter((c) => c.deleted > 0).length}`);
   }
-  for (const counts of fanOut.perWatcher) counts.added = counts.modified = 0;
+  for (const counts of fanOut.perWatcher) counts.added = counts.modified = counts.deleted = 0;
 }
 
 /** What the watchers missed: every watcher must have every ADDED and every MODIFIED. */

@@ -91,7 +91,8 @@ function openSession(args: ParsedArgs, options: RunOptions): { ctx: CommandConte
   const paths = explicit ? [explicit] : kubeconfigPaths(options.env ?? process.env);
   const context = resolveContext(loadKubeconfig(paths), args.string('context'));
   const level = verbosity(args.string('v'));
-  const config = { server: context.server, token: context.token, ca: context.ca, userAgent: 'kubectl-workbook' };
+  // Why this User-Agent: the server names a write's field manager after the program (`kubectl`), as for the real one.
+  const config = { server: context.server, token: context.token, ca: context.ca, userAgent: 'kubectl/workbook' };
   const client = level >= HEADERS_LEVEL ? new VerboseClient(config, options.err) : new KubeClient(config);
   const stopTracing = level >= REQUESTS_LEVEL ? traceRequests(client.server, level, options.err) : () => {};
   const namespace = args.string('namespace');
