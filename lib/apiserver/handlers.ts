@@ -623,7 +623,9 @@ function checkKind(ctx: RequestContext): void {
   const subresource = resource.subresources.find((s) => s.name === ctx.info.subresource);
   const kind = subresource && subresource.name !== 'status' ? subresource.kind : resource.kind;
   const version = subresource?.group ? `${subresource.group}/${subresource.version}` : groupVersion(resource);
-  if (!object.kind) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(input).slice(0, 200)}'`);
+  // Why default rather than refuse: the real server decodes with the URL's kind as the default
+  // (gvkWithDefaults), and client-node users commonly send bodies without apiVersion and kind.
+  if (!object.kind) object.kind = kind;
   if (object.kind !== kind) throw badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${kind}) for ${ctx.url.pathname}`);
   if (object.apiVersion && object.apiVersion !== version) {
     throw badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${version})`);

@@ -9,13 +9,14 @@ import { doctorCommand } from './doctor.ts';
 import { gradeCommand } from './grade.ts';
 import { hintCommand } from './hint.ts';
 import { runLab } from './lab.ts';
-import { LookupError } from './manifest.ts';
+import { loadManifest, LookupError } from './manifest.ts';
+import { projectRoot } from './root.ts';
 import { writeStdout, type Write } from './output.ts';
 import { resetCommand } from './reset.ts';
 
 /** What `npm run` offers, printed on bad input. */
 export const USAGE = `usage:
-  npm start                                   the walkthrough (for now: lab 1)
+  npm start                                   the walkthrough (for now: the newest lab)
   npm run lab <N> [-- --solutions] [--real]   run chapter N's lab
   npm run grade [N] [-- --solutions]          grade your exercises (all chapters without N)
   npm run hint <id> [-- --all]                the next hint for exercise <id>, e.g. 1.2
@@ -68,8 +69,10 @@ export async function main(argv: string[], write: Write = writeStdout): Promise<
     switch (command) {
       case 'start': {
         parse(rest, [], 0);
-        write('The Ink walkthrough of the whole scenario arrives in a later chapter; until then `npm start` runs lab 1.\n');
-        return (await runLab(1, { handleSignals: true }, write)).ok ? 0 : 1;
+        // Until the walkthrough exists, the newest chapter's lab is the fullest run of the cluster.
+        const newest = Math.max(...loadManifest(projectRoot).chapters.map((c) => c.number));
+        write(`The Ink walkthrough of the whole scenario arrives in a later chapter; until then \`npm start\` runs the newest lab, lab ${newest}.\n`);
+        return (await runLab(newest, { handleSignals: true }, write)).ok ? 0 : 1;
       }
       case 'lab': {
         const { positional, flags } = parse(rest, ['--solutions', '--real'], 1);

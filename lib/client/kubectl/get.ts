@@ -143,7 +143,7 @@ async function requestTable(ctx: CommandContext, path: string, query: Query): Pr
  * A Table as kubectl prints it: upper-case headers, columns 3 spaces apart,
  * wide (priority 1) columns only with -o wide, NAMESPACE first with -A.
  */
-export function formatTable(
+function formatTable(
   table: Table,
   columns: TableColumnDefinition[],
   view: TableView,
