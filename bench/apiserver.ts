@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { KubeObject, Namespace, Pod, Status, WatchEventObject } from '../lib/api/types.ts';
@@ -489,8 +489,11 @@ function figuresOf(rounds: RoundFigures[]): Figure[] {
 /** Runs the benchmark with the sizes from the environment and prints the table and the BENCH lines. */
 export async function run(): Promise<void> {
   const options = optionsFromEnv();
+  const loadBefore = loadavg()[0] ?? 0;
   const result = await measureApiServer(options);
   report(result.figures, options);
+  // Why print the load: on a shared 2-core machine, other work moves these figures more than any change to the server.
+  console.log(`machine: ${cpus().length} cores; 1-minute load average ${loadBefore.toFixed(1)} before the run, ${(loadavg()[0] ?? 0).toFixed(1)} after`);
   if (result.problems.length > 0) {
     console.log('');
     console.log(`FAILED: the API server did not deliver what the benchmark wrote (${result.problems.length} problems; the figures above are not to be trusted):`);

@@ -16,7 +16,6 @@ import {
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
-  type Informer,
   type V1Deployment,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -68,9 +67,10 @@ describe('@kubernetes/client-node 1.4 against the workbook API server', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('a pod created through CoreV1Api reads back with a uid, a resourceVersion and defaulted fields', async () => {
+  test('a pod created through CoreV1Api without apiVersion or kind reads back as a v1 Pod with a uid and defaulted fields', async () => {
     const created = await core.createNamespacedPod({ namespace: 'default', body: pod('reader', 'crud') });
     assert.equal(created.metadata?.name, 'reader');
+    assert.deepEqual([created.apiVersion, created.kind], ['v1', 'Pod'], 'expected the server to take the kind from the URL');
     assert.match(created.metadata?.uid ?? '', /^[0-9a-f-]{36}$/);
     const read = await core.readNamespacedPod({ namespace: 'default', name: 'reader' });
     assert.equal(read.metadata?.resourceVersion, created.metadata?.resourceVersion);
@@ -148,7 +148,7 @@ describe('@kubernetes/client-node 1.4 against the workbook API server', () => {
   test('an informer on default pods sees the add, the update and the delete of a pod', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
-    const informer: Informer<V1Pod> & { list(namespace?: string): V1Pod[] } = makeInformer(kc, '/api/v1/namespaces/default/pods', () =>
+    const informer = makeInformer(kc, '/api/v1/namespaces/default/pods', () =>
       core.listNamespacedPod({ namespace: 'default' }),
     );
     const events: string[] = [];

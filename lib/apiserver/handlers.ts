@@ -312,7 +312,7 @@ export class Handlers {
     }
     const revision = Number(ctx.current.metadata.resourceVersion);
     // Removing the last finalizer of an object being deleted completes the delete.
-    if (object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0) {
+    if (object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && namespaceFinalizers(resource, object).length === 0) {
       const deleted = await this.deps.registry.delete(resource, info.namespace || undefined, info.name, revision);
       return { status: 200, body: replyObject(ctx, deleted) };
     }
@@ -364,7 +364,8 @@ export class Handlers {
     }
     const grace = gracePeriod(resource, current, options);
     const revision = Number(current.metadata.resourceVersion);
-    if (finalizers.length === 0 && grace === 0) {
+    // A Namespace also waits for its spec.finalizers: the namespace controller empties it first.
+    if (finalizers.length === 0 && grace === 0 && namespaceFinalizers(resource, current).length === 0) {
       if (dryRun) return { status: 200, body: current };
       const deleted = await this.deps.registry.delete(resource, ctx.info.namespace || undefined, ctx.info.name, revision);
       this.observe(deleted, true);
@@ -497,6 +498,12 @@ function checkPreconditions(resource: ResourceInfo, current: KubeObject, options
   if (p?.resourceVersion && p.resourceVersion !== current.metadata.resourceVersion) {
     throw conflict(subject, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
   }
+}
+
+/** A Namespace's `spec.finalizers` (`kubernetes` until the namespace controller has emptied it); none for other kinds. */
+function namespaceFinalizers(resource: ResourceInfo, object: KubeObject): string[] {
+  if (resource.resource !== 'namespaces') return [];
+  return (object.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
 }
 
 /**

@@ -172,8 +172,8 @@ describe('KubeClient raw layer', () => {
     await assert.rejects(client.get(PODS, 'default', 'x'), /GET \/api\/v1\/namespaces\/default\/pods\/x: could not talk to the API server at http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
   });
 
-  it('refuses a server URL that is not http://', () => {
-    assert.throws(() => new KubeClient({ server: 'https://10.0.0.1:6443' }), /expected an http:\/\/ server URL, got "https:\/\/10\.0\.0\.1:6443"/);
+  it('refuses a server URL that is neither https:// nor http://', () => {
+    assert.throws(() => new KubeClient({ server: 'ftp://10.0.0.1:6443' }), /expected an https:\/\/ or http:\/\/ server URL, got "ftp:\/\/10\.0\.0\.1:6443"/);
   });
 
   it('gives up on a server that does not answer in time', async () => {

@@ -349,7 +349,8 @@ const cases: Case[] = [
         grantTtl: grant.TTL,
         ttlLeft: Number(ttl.TTL) >= 29 && Number(ttl.TTL) <= 30,
         grantedTtl: ttl.grantedTTL,
-        keys: ttl.keys.map(String),
+        // Sorted: etcd collects a lease's keys from a Go map, whose order is random.
+        keys: ttl.keys.map(String).sort(),
         renewedTtl: renewed.TTL,
         listed: leases.leases.some((l) => l.ID === grant.ID),
         revokeRevision: Number(revoke.header.revision) - base,

@@ -39,6 +39,8 @@ export interface RawCall {
   body?: unknown;
   contentType?: string;
   accept?: string;
+  /** Send the body chunked, without Content-Length, so the server finds its size only while reading. */
+  chunked?: boolean;
 }
 
 /** What the server answered, with the body parsed as JSON when it is JSON. */
@@ -61,7 +63,7 @@ export function call(cluster: Cluster, request: RawCall): Promise<RawAnswer> {
     if (request.body !== undefined) {
       payload = Buffer.isBuffer(request.body) ? request.body : Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body));
       headers['Content-Type'] = request.contentType ?? 'application/json';
-      headers['Content-Length'] = payload.length;
+      if (!request.chunked) headers['Content-Length'] = payload.length;
     }
     const req = https.request(url, { method: request.method, headers, ca: cluster.ca, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -79,7 +81,14 @@ export function call(cluster: Cluster, request: RawCall): Promise<RawAnswer> {
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(payload);
+    if (request.chunked && payload) {
+      // Several writes, so the body really arrives in pieces.
+      const piece = 256 * 1024;
+      for (let at = 0; at < payload.length; at += piece) req.write(payload.subarray(at, at + piece));
+      req.end();
+    } else {
+      req.end(payload);
+    }
   });
 }
 
