@@ -186,7 +186,7 @@ describe('The API server over HTTPS', () => {
     const input = { ...sample('Deployment', 'status-split'), status: { replicas: 99 } } as KubeObject;
     const created = await admin.create(DEPLOYMENTS, input);
     assert.deepEqual(created.status, {}, 'expected a create to reset status');
-    const put = await admin.update(DEPLOYMENTS, { ...created, status: { replicas: 5 } });
+    const put: KubeObject = await admin.update(DEPLOYMENTS, { ...created, status: { replicas: 5 } });
     assert.deepEqual(put.status, {}, 'expected a PUT to keep the stored status');
     const viaStatus = await admin.updateStatus(DEPLOYMENTS, { ...put, spec: { ...(put.spec as object), replicas: 9 }, status: { replicas: 5, observedGeneration: 1 } });
     assert.deepEqual(viaStatus.status, { replicas: 5, observedGeneration: 1 });
@@ -225,6 +225,11 @@ describe('The API server over HTTPS', () => {
     const after = await admin.get(DEPLOYMENTS, 'default', 'scalable');
     assert.equal((after.spec as { replicas: number }).replicas, 5);
     assert.equal(after.metadata.generation, 2);
+    // A Scale written with a stale resourceVersion is refused like any stale write.
+    const stale = await call(cluster, { method: 'PUT', path: '/apis/apps/v1/namespaces/default/deployments/scalable/scale', body: { ...scale, spec: { replicas: 9 } } });
+    assert.equal(stale.code, 409, stale.text);
+    assert.equal(stale.body.reason, 'Conflict');
+    assert.equal(((await admin.get(DEPLOYMENTS, 'default', 'scalable')).spec as { replicas: number }).replicas, 5, 'expected the stale Scale not stored');
     const rsScale = await call(cluster, { method: 'GET', path: '/apis/apps/v1/namespaces/default/replicasets/crud-missing/scale' });
     assert.equal(rsScale.code, 404);
   });

@@ -71,6 +71,27 @@ describe('Requests the API server refuses', () => {
     assert.deepEqual(await storedKeys(cluster, '/registry/configmaps/default/wrong-kind'), []);
   });
 
+  it('refuses a body that is null, or names another namespace than the URL, with 400 saying what was expected', async () => {
+    const empty = await call(cluster, { method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: 'null' });
+    assertStatus(empty, 400, 'BadRequest');
+    assert.equal(empty.body.message, 'expected a JSON object for a ConfigMap, got null');
+    const elsewhere = await call(cluster, { method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: { ...configMap('mismatch'), metadata: { name: 'mismatch', namespace: 'kube-system' } } });
+    assertStatus(elsewhere, 400, 'BadRequest');
+    assert.equal(elsewhere.body.message, 'the namespace of the provided object does not match the namespace sent on the request');
+    assert.deepEqual(await storedKeys(cluster, '/registry/configmaps/default/mismatch'), []);
+    assert.deepEqual(await storedKeys(cluster, '/registry/configmaps/kube-system/mismatch'), []);
+  });
+
+  it('answers a PUT to a collection or a POST to a named object with 405 MethodNotAllowed, and stores nothing', async () => {
+    const put = await call(cluster, { method: 'PUT', path: '/api/v1/namespaces/default/configmaps', body: configMap('put-on-list') });
+    assertStatus(put, 405, 'MethodNotAllowed');
+    assert.equal(put.body.message, 'the server does not allow this method on the requested resource (PUT configmaps)');
+    const post = await call(cluster, { method: 'POST', path: '/api/v1/namespaces/default/configmaps/post-on-name', body: configMap('post-on-name') });
+    assertStatus(post, 405, 'MethodNotAllowed');
+    assert.deepEqual(await storedKeys(cluster, '/registry/configmaps/default/put-on-list'), []);
+    assert.deepEqual(await storedKeys(cluster, '/registry/configmaps/default/post-on-name'), []);
+  });
+
   it('refuses an invalid name with 422 Invalid whose cause names metadata.name and the rule, and stores nothing', async () => {
     const answer = await call(cluster, { method: 'POST', path: '/apis/apps/v1/namespaces/default/deployments', body: deployment('Web_1') });
     assertStatus(answer, 422, 'Invalid');

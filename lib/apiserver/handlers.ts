@@ -10,6 +10,7 @@ import type { KubeObject, Pod } from '../api/types.ts';
 import { parse as parseYaml } from 'yaml';
 import { allocateServiceIPs, defaultTolerationSeconds, keepServiceIPs, namespaceLifecycle, nodeRestriction, type AdmissionRequest } from './admission.ts';
 import { ANONYMOUS, PUBLIC_PATHS, type TokenAuthenticator, type UserInfo } from './auth.ts';
+import type { WatchCaches } from './cacher.ts';
 import type { Cidr } from './clusterip.ts';
 import { applyDefaults } from './defaults.ts';
 import { discoveryResponse } from './discovery.ts';
@@ -88,6 +89,8 @@ export interface HandlerDeps {
   logs?: LogProvider;
   /** The lease Events are attached to (renewed once a minute, as the real lease manager reuses leases). */
   eventLease: () => Promise<number>;
+  /** The shared watch of each resource (cacher.ts). */
+  watchCaches: WatchCaches;
   /** The functions chapter 2's exercises replace. */
   seams: ApiServerSeams;
   /** Serializes ClusterIP allocation so two Services never get the same address. */
@@ -135,6 +138,9 @@ export class Handlers {
     // get covers list and watch of the same path; the subresource lists say get.
     const verb = info.subresource && ['list', 'watch'].includes(info.verb) ? 'get' : info.verb;
     if (!allowed.includes(verb)) throw methodNotAllowed(ctx.req.method ?? '', info.subresource ? `${info.resource}/${info.subresource}` : info.resource);
+    // PUT and PATCH name an object; POST names a collection (or a subresource such as binding).
+    const misplaced = ((info.verb === 'update' || info.verb === 'patch') && !info.name) || (info.verb === 'create' && info.name && !info.subresource);
+    if (misplaced) throw methodNotAllowed(ctx.req.method ?? '', info.resource);
     if (resource.namespaced && !info.namespace && !['list', 'watch', 'deletecollection'].includes(info.verb)) {
       throw pathNotFound(ctx.url.pathname);
     }
@@ -195,6 +201,7 @@ export class Handlers {
       ctx.current = await this.deps.registry.get(resource, info.namespace, info.name);
       ctx.object = bindPod(ctx.current as Pod, ctx.input as KubeObject, now);
     } else if (info.verb === 'create') {
+      checkIdentity(resource, ctx.input as KubeObject, info.namespace, '');
       const prepared = prepareForCreate(resource, ctx.input as KubeObject, info.namespace, now);
       ctx.object = recordUpdate(applyDefaults(resource, prepared), fieldManager(ctx), groupVersion(resource), timestamp(now));
     } else if (info.verb === 'delete' || info.verb === 'deletecollection') {
@@ -229,6 +236,9 @@ export class Handlers {
     ctx.current = current;
     if (info.subresource === 'scale') {
       const scale = info.verb === 'update' ? (ctx.input as KubeObject) : (this.patched(ctx, toScale(current), 'autoscaling/v1', 'Scale') as KubeObject);
+      // A Scale that carries a resourceVersion is conditional on it, like any other write.
+      const sentScale = scale.metadata?.resourceVersion;
+      if (sentScale && sentScale !== current.metadata.resourceVersion) throw conflict({ resource: resource.resource, group: resource.group, name: info.name });
       ctx.object = recordUpdate(prepareForUpdate(resource, fromScale(scale, current), current), manager, groupVersion(resource), timestamp(now), 'scale', current);
       return;
     }
@@ -416,7 +426,7 @@ export class Handlers {
     const matches = selectorFilter(resource, url.searchParams, this.deps.seams.matchesLabels);
     const revision = listRevision(url.searchParams);
     const list = await this.deps.registry.list(resource, info.namespace || undefined, revision);
-    const items = list.items.filter(matches);
+    const items = matches ? list.items.filter(matches) : list.items;
     const body = { kind: `${resource.kind}List`, apiVersion: groupVersion(resource), metadata: { resourceVersion: String(list.revision) }, items };
     return this.maybeTable(ctx, items, String(list.revision), body);
   }
@@ -477,6 +487,7 @@ export class Handlers {
       },
       ctx.res,
       { bookmarkIntervalMs: this.deps.bookmarkIntervalMs },
+      this.deps.watchCaches,
     );
   }
   // #endregion watch
@@ -534,7 +545,9 @@ function bindPod(pod: Pod, binding: KubeObject, now: number): Pod {
 }
 
 /** A filter from the request's labelSelector and fieldSelector (400 on a bad one). */
-export function selectorFilter(resource: ResourceInfo, query: URLSearchParams, matchLabels = matchesLabels): (object: KubeObject) => boolean {
+export function selectorFilter(resource: ResourceInfo, query: URLSearchParams, matchLabels = matchesLabels): ((object: KubeObject) => boolean) | undefined {
+  // No selector at all: no filter, so lists and watches skip the per-object work.
+  if (!query.get('labelSelector') && !query.get('fieldSelector')) return undefined;
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   // Check each requirement's field is selectable (400 if not) before any object is seen.
   const fields = checkFieldSelector(resource, parseFieldSelector(query.get('fieldSelector') ?? ''));
@@ -624,7 +637,7 @@ function checkKind(ctx: RequestContext): void {
   const input = ctx.input;
   const resource = ctx.resource!;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw badRequest(`expected a JSON object for a ${resource.kind}, got ${Array.isArray(input) ? 'an array' : typeof input}`);
+    throw badRequest(`expected a JSON object for a ${resource.kind}, got ${Array.isArray(input) ? 'an array' : input === null ? 'null' : typeof input}`);
   }
   const object = input as Partial<KubeObject>;
   const subresource = resource.subresources.find((s) => s.name === ctx.info.subresource);

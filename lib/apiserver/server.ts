@@ -14,6 +14,7 @@ import { prefixEnd } from '../store/revisions.ts';
 import { TokenAuthenticator } from './auth.ts';
 import type { Backend, BackendWatch } from './backend.ts';
 import { bootstrapObjects } from './bootstrap.ts';
+import { WatchCaches } from './cacher.ts';
 import { DEFAULT_SERVICE_CIDR, formatIp, parseCidr } from './clusterip.ts';
 import { applyDefaults } from './defaults.ts';
 import { Handlers, type LogProvider, type Reply, type RequestContext } from './handlers.ts';
@@ -93,6 +94,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   await bootstrap(registry, now, formatIp(cidr.base + 1));
   const rbacWatches = await loadRbac(registry, authorizer);
 
+  const watchCaches = new WatchCaches(options.backend);
   const handlers = new Handlers({
     registry,
     authenticator,
@@ -105,6 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     eventLease: eventLeases(options.backend, options.eventTtlSeconds ?? 3600, now),
     serviceLock: serialized(),
     seams,
+    watchCaches,
   });
   const pipeline = pipelineFor(handlers);
   const listener = (req: IncomingMessage, res: ServerResponse) => void handle(pipeline, req, res, options);
@@ -120,6 +123,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const compact = async (): Promise<number> => {
     const head = await registry.backend.range({ key: Buffer.from('/registry/'), countOnly: true });
     await registry.backend.compact({ revision: head.header.revision });
+    await watchCaches.compacted(head.header.revision);
     return head.header.revision;
   };
   // Each tick compacts to the revision seen at the previous tick, so history
@@ -127,7 +131,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const compactor = options.compactionIntervalMs === 0 ? undefined : setInterval(async () => {
     try {
       const head = await registry.backend.range({ key: Buffer.from('/registry/'), countOnly: true });
-      if (lastCompactable > 0) await registry.backend.compact({ revision: lastCompactable });
+      if (lastCompactable > 0) {
+        await registry.backend.compact({ revision: lastCompactable });
+        await watchCaches.compacted(lastCompactable);
+      }
       lastCompactable = head.header.revision;
     } catch (error) {
       options.log?.(`compaction failed: ${(error as Error).message}`);
@@ -149,6 +156,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     close: async () => {
       if (compactor) clearInterval(compactor);
       for (const w of rbacWatches) w.cancel();
+      await watchCaches.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -10,10 +10,10 @@ import type { ServerResponse } from 'node:http';
 import type { KubeObject, WatchEventObject } from '../api/types.ts';
 import { prefixEnd } from '../store/revisions.ts';
 import type { WatchEvent, WatchResponse } from '../store/types.ts';
-import type { BackendWatch } from './backend.ts';
+import type { CachedEvent, CacheWatcher, WatchCaches } from './cacher.ts';
 import { decodeObject, type Registry } from './registry.ts';
 import { groupVersion, storagePrefixFor, type ResourceInfo } from './resources.ts';
-import { badRequest, expired } from './status.ts';
+import { badRequest, expired, internalError } from './status.ts';
 
 /** What a client asked to watch. */
 export interface WatchRequest {
@@ -21,8 +21,8 @@ export interface WatchRequest {
   namespace?: string;
   /** The client's resourceVersion: events after it are sent. Unset or "0": start with the current state as ADDED events. */
   resourceVersion?: string;
-  /** Which objects the client wants (label and field selectors together). */
-  matches: (object: KubeObject) => boolean;
+  /** Which objects the client wants (label and field selectors together); undefined when it filters nothing. */
+  matches?: (object: KubeObject) => boolean;
   allowWatchBookmarks: boolean;
   /** End the stream after this long, as `timeoutSeconds` asks. */
   timeoutMs: number;
@@ -31,6 +31,9 @@ export interface WatchRequest {
   /** How an event's object goes on the wire (a Table for `kubectl get -w`); identity by default. */
   render?: (object: KubeObject, first: boolean) => unknown;
 }
+
+/** Matches every object: the filter of a client that asked for no selector. */
+const everything = () => true;
 
 /** Timing of bookmarks; tests shorten it. */
 export interface WatchTiming {
@@ -76,11 +79,15 @@ export function expiredEvent(requested: number, compacted: number): WatchEventOb
 // #region serve
 /**
  * Serve one watch on an HTTP response until the client leaves, the timeout
- * passes, or the store ends it. Resolves when the stream is closed.
+ * passes, or the store ends it. From the shared watch cache when it reaches
+ * back far enough; otherwise from a store watch of its own, which answers a
+ * compacted resourceVersion with 410. Resolves when the stream is closed.
  */
-export async function serveWatch(registry: Registry, request: WatchRequest, res: ServerResponse, timing: WatchTiming): Promise<void> {
+export async function serveWatch(registry: Registry, request: WatchRequest, res: ServerResponse, timing: WatchTiming, caches?: WatchCaches): Promise<void> {
   const { info } = request;
-  let startRevision = parseResourceVersion(request.resourceVersion);
+  const translate = request.translate ?? toWatchEvent;
+  const matches = request.matches ?? everything;
+  let after = parseResourceVersion(request.resourceVersion);
   let first = true;
   const send = (event: WatchEventObject) => {
     const object = event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED' ? (request.render ? request.render(event.object, first) : event.object) : event.object;
@@ -88,55 +95,84 @@ export async function serveWatch(registry: Registry, request: WatchRequest, res:
     res.write(`${JSON.stringify({ type: event.type, object })}\n`);
   };
 
+  // The cache first: a list that follows is then never older than the cache.
+  const cache = caches ? await caches.get(info) : undefined;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // Unset or 0: the client wants the current state first, as ADDED events.
-  if (startRevision === 0) {
+  if (after === 0) {
     const list = await registry.list(info, request.namespace);
-    for (const object of list.items) if (request.matches(object)) send({ type: 'ADDED', object });
-    startRevision = list.revision;
+    for (const object of list.items) if (matches(object)) send({ type: 'ADDED', object });
+    after = list.revision;
   }
   res.flushHeaders();
 
   return new Promise<void>((resolve) => {
-    let watch: BackendWatch | undefined;
-    let lastRevision = startRevision;
+    let lastRevision = after;
+    let stopSource = () => {};
+    let requestProgress = () => {};
     const finish = () => {
       clearTimeout(timer);
       clearInterval(bookmarks);
-      watch?.cancel();
+      stopSource();
       if (!res.writableEnded) res.end();
       resolve();
     };
     const timer = setTimeout(finish, request.timeoutMs);
     const bookmarks = setInterval(() => {
-      if (request.allowWatchBookmarks) watch?.requestProgress();
+      if (request.allowWatchBookmarks) requestProgress();
     }, timing.bookmarkIntervalMs);
     res.on('close', finish);
+    const progress = (revision: number) => {
+      // Everything up to `revision` has been delivered: a bookmark may say so.
+      if (request.allowWatchBookmarks && revision > lastRevision) {
+        lastRevision = revision;
+        send(bookmark(info, revision));
+      }
+    };
+    const deliver = (event: WatchEvent, shared?: CachedEvent) => {
+      try {
+        translateAndSend(event, shared);
+      } catch (error) {
+        // A translation that throws (a learner's toWatchEvent, say) ends this stream, not the server.
+        send({ type: 'ERROR', object: internalError(`watch event for ${event.kv.key.toString()} could not be made: ${(error as Error).message}`).status as unknown as KubeObject });
+        finish();
+      }
+    };
+    const translateAndSend = (event: WatchEvent, shared?: CachedEvent) => {
+      lastRevision = event.kv.modRevision;
+      // A client that filters nothing and wants plain JSON gets the line every such client gets.
+      if (shared && !request.matches && !request.render) {
+        if (shared.line === undefined) {
+          const out = translate(event, everything);
+          shared.line = out ? `${JSON.stringify({ type: out.type, object: out.object })}\n` : null;
+        }
+        if (shared.line) res.write(shared.line);
+        first = false;
+        return;
+      }
+      const out = translate(event, matches);
+      if (out) send(out);
+    };
 
+    if (cache && cache.canServe(after)) {
+      const watcher: CacheWatcher = { prefix: storagePrefixFor(info, request.namespace), after, deliver: (c) => deliver(c.event, c), progress, end: finish };
+      stopSource = () => cache.remove(watcher);
+      requestProgress = () => cache.requestProgress();
+      cache.add(watcher);
+      return;
+    }
     const prefix = Buffer.from(storagePrefixFor(info, request.namespace));
-    watch = registry.backend.watch(
-      { key: prefix, rangeEnd: prefixEnd(prefix), startRevision: startRevision + 1, prevKv: true },
-      (response: WatchResponse) => {
-        if (response.canceled) {
-          if (response.compactRevision) send(expiredEvent(startRevision, response.compactRevision));
-          finish();
-          return;
-        }
-        if (response.events.length === 0) {
-          // A progress notification: everything up to header.revision has been delivered.
-          if (request.allowWatchBookmarks && response.header.revision > lastRevision) {
-            lastRevision = response.header.revision;
-            send(bookmark(info, lastRevision));
-          }
-          return;
-        }
-        for (const event of response.events) {
-          lastRevision = event.kv.modRevision;
-          const out = (request.translate ?? toWatchEvent)(event, request.matches);
-          if (out) send(out);
-        }
-      },
-    );
+    const watch = registry.backend.watch({ key: prefix, rangeEnd: prefixEnd(prefix), startRevision: after + 1, prevKv: true }, (response: WatchResponse) => {
+      if (response.canceled) {
+        if (response.compactRevision) send(expiredEvent(after, response.compactRevision));
+        finish();
+        return;
+      }
+      if (response.events.length === 0) return progress(response.header.revision);
+      for (const event of response.events) deliver(event);
+    });
+    stopSource = () => watch.cancel();
+    requestProgress = () => watch.requestProgress();
   });
 }
 // #endregion serve

@@ -158,6 +158,19 @@ export async function storedKeys(cluster: Cluster, prefix: string): Promise<stri
   return response.kvs.map((kv) => kv.key.toString());
 }
 
+/** `promise`, or a rejection naming `what` if it takes longer than `ms`: a test fails instead of hanging. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`expected ${typeof what === 'string' ? what : what()} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolves after `ms`. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
