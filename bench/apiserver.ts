@@ -15,7 +15,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { get as httpsGet } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +25,8 @@ import { KubeClient, type WatchHandle } from '../lib/client/client.ts';
 import { loadContext } from '../lib/client/kubeconfig.ts';
 import { startCluster } from '../lib/cluster/cluster.ts';
 import { projectRoot } from '../lib/workbook/root.ts';
+import { printTable } from './helpers/table.ts';
+import { healthy } from '../lib/cluster/main.ts';
 
 /** How big a run is. */
 export interface ApiServerBenchOptions {
@@ -138,16 +139,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function healthy(server: string, ca: string | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = httpsGet(`${server}/healthz`, { ca, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-  });
-}
 
 /** startCluster in this process: the API server shares the event loop with the clients. */
 async function startInProcess(): Promise<Target> {
@@ -527,13 +518,7 @@ function report(figures: Figure[], options: ApiServerBenchOptions): void {
     const met = ratio === null || f.goal === null ? '-' : ratio >= f.goal ? 'yes' : 'no';
     return [f.name, String(round(f.ours)), f.reference === null ? '-' : String(f.reference), f.unit, ratio === null ? '-' : `${ratio.toFixed(1)}x`, f.goal === null ? '-' : `${f.goal}x`, met];
   });
-  const header = ['figure', 'ours', 'SLO', 'unit', 'ratio', 'goal', 'met'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  console.log('');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
-  console.log('');
+  printTable(['figure', 'ours', 'SLO', 'unit', 'ratio', 'goal', 'met'], rows);
   console.log(`median of ${options.rounds} rounds; ${options.clients} clients, ${options.watchers} watchers, ${options.pods} pods, ${options.lists} lists of all of them per round.`);
   console.log('ratio = SLO/ours: how many times under the Kubernetes SLO the latency is (p99 ≤ 1 s per object, ≤ 5 s per namespaced LIST).');
   console.log('watch.fanout: from a create or update response to the last of the watchers having its event (Kubernetes has no watch SLO; held to the 1 s one).');

@@ -16,6 +16,7 @@ import { startStoreProcess } from '../lib/store/process.ts';
 import { openStore } from '../lib/store/store.ts';
 import { locateTool } from '../lib/workbook/doctor.ts';
 import { startRealEtcd } from '../test/helpers/etcd.ts';
+import { printTable } from './helpers/table.ts';
 
 /** How long each throughput figure runs, and the most operations it does. */
 const SECONDS = 2;
@@ -252,13 +253,7 @@ function report(figures: Figure[]): void {
     const ratio = ratioOf(f);
     return [f.name, String(round(f.ours)), f.reference === null ? '-' : String(round(f.reference)), f.unit, ratio === null ? '-' : ratio.toFixed(2)];
   });
-  const header = ['figure', 'ours', 'etcd', 'unit', 'ratio'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  console.log('');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
-  console.log('');
+  printTable(['figure', 'ours', 'etcd', 'unit', 'ratio'], rows);
   console.log('ratio = ours/etcd for throughput, etcd/ours for latency: above 1 means we are better.');
   console.log('store.embedded.put compares the in-process store (no network, in memory) with etcd over gRPC (1 client, durable).');
   for (const f of figures) {

@@ -55,10 +55,8 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Whether the API server answers /healthz, trusting the cluster CA in `dir`/pki. */
-function healthy(url: string, dir: string): Promise<boolean> {
-  const caFile = join(dir, 'pki', 'ca.crt');
-  const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+/** Whether the API server at `url` answers /healthz, trusting `ca` (PEM). */
+export function healthy(url: string, ca: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const req = httpsGet(`${url}/healthz`, { ca, timeout: 2000 }, (res) => {
       res.resume();
@@ -69,13 +67,19 @@ function healthy(url: string, dir: string): Promise<boolean> {
   });
 }
 
+/** The cluster CA written under `dir`/pki, if there is one. */
+function clusterCa(dir: string): string | undefined {
+  const caFile = join(dir, 'pki', 'ca.crt');
+  return existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // #region up
 /** Start the cluster process in the background and wait until its API server answers. */
 async function up(dir: string, args: string[]): Promise<number> {
   const state = readState(dir);
-  if (state && alive(state.pid) && (await healthy(state.url, dir))) {
+  if (state && alive(state.pid) && (await healthy(state.url, clusterCa(dir)))) {
     console.log(`a cluster already runs (pid ${state.pid}) at ${state.url}`);
     console.log(`KUBECONFIG=${state.kubeconfig}`);
     return 0;
@@ -90,7 +94,7 @@ async function up(dir: string, args: string[]): Promise<number> {
   child.unref();
   for (let waited = 0; waited < 30_000; waited += 100) {
     const ready = readState(dir);
-    if (ready && (await healthy(ready.url, dir))) {
+    if (ready && (await healthy(ready.url, clusterCa(dir)))) {
       console.log(`cluster up (pid ${ready.pid}): store + API server at ${ready.url}`);
       console.log(`log: ${logFile}`);
       console.log(`KUBECONFIG=${ready.kubeconfig}`);
@@ -115,7 +119,7 @@ async function status(dir: string): Promise<number> {
     console.log(`the cluster process (pid ${state.pid}) is gone; clean up with: npm run cluster -- down`);
     return 1;
   }
-  const ok = await healthy(state.url, dir);
+  const ok = await healthy(state.url, clusterCa(dir));
   console.log(`cluster ${ok ? 'up' : 'not answering'} (pid ${state.pid}, since ${state.startedAt}): API server at ${state.url}`);
   console.log(`KUBECONFIG=${state.kubeconfig}`);
   return ok ? 0 : 1;
