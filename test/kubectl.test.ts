@@ -190,11 +190,87 @@ describe('the real kubectl against the workbook API server', requireTool('kubect
       assert.deepEqual(names, ['backend', 'frontend']);
       assert.equal(await kubectl.ok(['get', 'svc', 'backend', '-n', 'team-a', '-o', 'jsonpath={.metadata.namespace}']), 'team-a');
     });
+  });
 
-    test('kubectl create namespace is refused with UnsupportedMediaType, because it sends protobuf and the server reads JSON and YAML only', async () => {
-      const result = await fresh()(['create', 'namespace', 'typed']);
-      assert.equal(result.code, 1);
-      assert.match(result.stderr, /Error from server \(UnsupportedMediaType\): the body of the request was in an unknown format - accepted media types include: application\/json, application\/yaml/);
+  describe('the typed create commands, which send protobuf', () => {
+    /** The object `kubectl get <what> -n typed -o json` prints. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const getJson = async (kubectl: Kubectl, what: string[]): Promise<any> => JSON.parse(await kubectl.ok(['get', ...what, '-n', 'typed', '-o', 'json']));
+
+    before(async () => {
+      await kubectlFor(cluster.kubeconfig, tmp).ok(['create', '-f', '-'], { input: namespace('typed') });
+    });
+
+    test('kubectl create namespace creates an Active namespace', async () => {
+      const kubectl = fresh();
+      assert.equal((await kubectl.ok(['create', 'namespace', 'typed-ns'])).trim(), 'namespace/typed-ns created');
+      const created = JSON.parse(await kubectl.ok(['get', 'namespace', 'typed-ns', '-o', 'json']));
+      assert.equal(created.metadata.name, 'typed-ns');
+      assert.equal(created.status.phase, 'Active');
+    });
+
+    test('kubectl create deployment --replicas=2 creates a Deployment with 2 replicas of the image, selecting app=web', async () => {
+      const kubectl = fresh();
+      assert.equal((await kubectl.ok(['create', 'deployment', 'web', '--image=nginx:1.14.2', '--replicas=2', '-n', 'typed'])).trim(), 'deployment.apps/web created');
+      const created = await getJson(kubectl, ['deployment', 'web']);
+      assert.equal(created.spec.replicas, 2);
+      assert.deepEqual(created.spec.selector, { matchLabels: { app: 'web' } });
+      assert.deepEqual(created.spec.template.metadata.labels, { app: 'web' });
+      assert.deepEqual(
+        created.spec.template.spec.containers.map((c: { name: string; image: string }) => [c.name, c.image]),
+        [['nginx', 'nginx:1.14.2']],
+      );
+    });
+
+    test('kubectl run creates a Pod running the image, labelled run=<name>', async () => {
+      const kubectl = fresh();
+      assert.equal((await kubectl.ok(['run', 'p', '--image=busybox', '-n', 'typed'])).trim(), 'pod/p created');
+      const created = await getJson(kubectl, ['pod', 'p']);
+      assert.deepEqual(created.metadata.labels, { run: 'p' });
+      assert.equal(created.spec.containers[0].image, 'busybox');
+    });
+
+    test("kubectl expose deployment creates a Service from port 80 to targetPort 8080 with the deployment's selector", async () => {
+      const kubectl = fresh();
+      await kubectl.ok(['create', 'deployment', 'exposed', '--image=nginx:1.14.2', '-n', 'typed']);
+      assert.equal((await kubectl.ok(['expose', 'deployment', 'exposed', '--port=80', '--target-port=8080', '-n', 'typed'])).trim(), 'service/exposed exposed');
+      const created = await getJson(kubectl, ['service', 'exposed']);
+      assert.deepEqual(created.spec.selector, { app: 'exposed' });
+      assert.deepEqual(created.spec.ports, [{ port: 80, protocol: 'TCP', targetPort: 8080 }]);
+      assert.match(created.spec.clusterIP, /^10\.96\.0\.\d+$/);
+    });
+
+    test('kubectl create service clusterip --tcp=80:8080 creates a ClusterIP Service selecting app=<name>', async () => {
+      const kubectl = fresh();
+      assert.equal((await kubectl.ok(['create', 'service', 'clusterip', 's', '--tcp=80:8080', '-n', 'typed'])).trim(), 'service/s created');
+      const created = await getJson(kubectl, ['service', 's']);
+      assert.equal(created.spec.type, 'ClusterIP');
+      assert.deepEqual(created.spec.selector, { app: 's' });
+      assert.deepEqual(created.spec.ports, [{ name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080 }]);
+    });
+
+    test('kubectl create configmap --from-literal creates a ConfigMap with that key and value', async () => {
+      const kubectl = fresh();
+      assert.equal((await kubectl.ok(['create', 'configmap', 'c', '--from-literal=a=b', '-n', 'typed'])).trim(), 'configmap/c created');
+      assert.deepEqual((await getJson(kubectl, ['configmap', 'c'])).data, { a: 'b' });
+    });
+
+    test('kubectl create job creates a Job whose pod template runs the image and never restarts', async () => {
+      const kubectl = fresh();
+      assert.equal((await kubectl.ok(['create', 'job', 'j', '--image=busybox', '-n', 'typed'])).trim(), 'job.batch/j created');
+      const created = await getJson(kubectl, ['job', 'j']);
+      assert.equal(created.spec.template.spec.containers[0].image, 'busybox');
+      assert.equal(created.spec.template.spec.restartPolicy, 'Never');
+    });
+
+    test('kubectl create role and rolebinding create the rule and the binding to it', async () => {
+      const kubectl = fresh();
+      await kubectl.ok(['create', 'role', 'reader', '--verb=get,list', '--resource=pods', '-n', 'typed']);
+      await kubectl.ok(['create', 'rolebinding', 'reader', '--role=reader', '--user=alice', '-n', 'typed']);
+      assert.deepEqual((await getJson(kubectl, ['role', 'reader'])).rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }]);
+      const binding = await getJson(kubectl, ['rolebinding', 'reader']);
+      assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' });
+      assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }]);
     });
   });
 

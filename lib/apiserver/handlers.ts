@@ -10,7 +10,7 @@ import type { KubeObject, Pod } from '../api/types.ts';
 import { parse as parseYaml } from 'yaml';
 import { allocateServiceIPs, defaultTolerationSeconds, keepServiceIPs, namespaceLifecycle, nodeRestriction, type AdmissionRequest } from './admission.ts';
 import { ANONYMOUS, PUBLIC_PATHS, type TokenAuthenticator, type UserInfo } from './auth.ts';
-import type { WatchCaches } from './cacher.ts';
+import { jsonOf, type WatchCaches } from './cacher.ts';
 import type { Cidr } from './clusterip.ts';
 import { applyDefaults } from './defaults.ts';
 import { discoveryResponse } from './discovery.ts';
@@ -19,8 +19,9 @@ import type { RbacAuthorizer } from './rbac.ts';
 import type { ApiServerSeams } from './seams.ts';
 import { isTrue, type RequestInfo } from './request-info.ts';
 import type { Registry } from './registry.ts';
-import { findResource, groupVersion, type ResourceInfo } from './resources.ts';
-import { fieldTypeErrors, unknownFields } from './schema.ts';
+import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE, ProtobufError, UnsupportedProtobufKind } from './protobuf.ts';
+import { findResource, groupVersion, storagePrefixFor, type ResourceInfo } from './resources.ts';
+import { decodingProblems } from './schema.ts';
 import { checkFieldSelector, fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import {
   ApiError,
@@ -47,6 +48,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   contentType?: string;
+  /** The body already encoded as JSON (a list from the watch cache); sent as it is. */
+  json?: Buffer;
 }
 
 /** Streams a container's log to the response; false when no kubelet serves that node. */
@@ -97,9 +100,10 @@ export interface HandlerDeps {
   serviceLock: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
+const COMMA = Buffer.from(',');
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
-/** The body types POST and PUT read; the real server also reads protobuf (and CBOR), which this one does not. */
-const BODY_TYPES = ['application/json', 'application/yaml'];
+/** The body types POST and PUT read (protobuf for the kinds protobuf.ts has a table for); the real server also reads CBOR, which this one does not. */
+const BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_CONTENT_TYPE];
 
 /** The pipeline's stages bound to one server's dependencies. */
 export class Handlers {
@@ -159,9 +163,16 @@ export class Handlers {
       ctx.input = contentType === 'application/apply-patch+yaml' ? parseYamlBody(body) : parseJsonBody(body);
       return;
     }
-    // Why refuse binary bodies by name: kubectl's typed commands (`create namespace`,
-    // `create deployment`) send protobuf, and parsing it as JSON would give a baffling error.
-    if (contentType === 'application/vnd.kubernetes.protobuf' || contentType === 'application/cbor') throw unsupportedMediaType(contentType, BODY_TYPES);
+    // Why protobuf here: kubectl's typed commands (`create namespace`, `create deployment`,
+    // `expose`) send it, and client-go does not retry them as JSON after a 415.
+    if (contentType === PROTOBUF_CONTENT_TYPE && (info.verb === 'create' || info.verb === 'update')) {
+      ctx.input = decodeProtobufBody(ctx, body);
+      checkKind(ctx);
+      this.checkFields(ctx, ctx.input as KubeObject);
+      return;
+    }
+    // Why refuse the other binary bodies by name: parsing them as JSON would give a baffling error.
+    if (contentType === PROTOBUF_CONTENT_TYPE || contentType === 'application/cbor') throw unsupportedMediaType(contentType, BODY_TYPES);
     if (body.length === 0) {
       if (info.verb === 'delete' || info.verb === 'deletecollection') return;
       throw badRequest(`expected a JSON body with the ${ctx.resource?.kind ?? 'object'} to ${info.verb}, got an empty body`);
@@ -175,12 +186,13 @@ export class Handlers {
 
   /** Strict field validation: unknown fields are refused (Strict), reported as warnings (Warn), or dropped silently (Ignore). */
   private checkFields(ctx: RequestContext, object: KubeObject): void {
+    const problems = decodingProblems(object.apiVersion, object.kind, object);
     // A value of the wrong JSON type cannot be decoded at all, whatever the validation mode.
-    const typeError = fieldTypeErrors(object.apiVersion, object.kind, object)[0];
+    const typeError = problems.types[0];
     if (typeError) throw badRequest(`${object.kind} in version "${object.apiVersion.split('/').pop()}" cannot be handled as a ${object.kind}: ${typeError.message}`);
     const mode = ctx.url.searchParams.get('fieldValidation') ?? 'Warn';
     if (mode === 'Ignore') return;
-    const unknown = unknownFields(object.apiVersion, object.kind, object);
+    const unknown = problems.unknown;
     if (unknown.length === 0) return;
     if (mode === 'Strict') {
       const listed = unknown.map((f) => `unknown field "${f}"`).join(', ');
@@ -425,12 +437,39 @@ export class Handlers {
     }
     const matches = selectorFilter(resource, url.searchParams, this.deps.seams.matchesLabels);
     const revision = listRevision(url.searchParams);
+    // Why only a plain list: selectors and tables need the objects themselves, and an Exact resourceVersion needs the store's history.
+    if (info.verb === 'list' && !matches && revision === 0 && !wantsTable(ctx.req)) {
+      const cached = await this.listFromCache(resource, info.namespace || undefined);
+      if (cached) return cached;
+    }
     const list = await this.deps.registry.list(resource, info.namespace || undefined, revision);
     const items = matches ? list.items.filter(matches) : list.items;
     const body = { kind: `${resource.kind}List`, apiVersion: groupVersion(resource), metadata: { resourceVersion: String(list.revision) }, items };
     return this.maybeTable(ctx, items, String(list.revision), body);
   }
   // #endregion read
+
+  /**
+   * A list answered from the watch cache, as kube-apiserver answers lists:
+   * no store read, and each object's JSON made once for all the lists that
+   * follow. It is still a consistent read: the cache first catches up with
+   * the store's current revision. Undefined when it cannot within 3 seconds
+   * (its store watch is lagging); the store answers then.
+   */
+  private async listFromCache(resource: ResourceInfo, namespace: string | undefined): Promise<Reply | undefined> {
+    const cache = await this.deps.watchCaches.get(resource);
+    if (!(await cache.waitUntil(await this.deps.registry.currentRevision(), 3000))) return undefined;
+    const { objects, revision } = cache.list(storagePrefixFor(resource, namespace));
+    const head = JSON.stringify({ kind: `${resource.kind}List`, apiVersion: groupVersion(resource), metadata: { resourceVersion: String(revision) } });
+    // The same bytes JSON.stringify would make of the list with its items, without decoding and encoding each one again.
+    const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"items":[`)];
+    for (const object of objects) {
+      if (parts.length > 1) parts.push(COMMA);
+      parts.push(jsonOf(object));
+    }
+    parts.push(Buffer.from(']}'));
+    return { status: 200, json: Buffer.concat(parts) };
+  }
 
   /** Answer as a Table when the client asked for one (`Accept: ...;as=Table`), else as is. */
   private maybeTable(ctx: RequestContext, objects: KubeObject[], resourceVersion: string, plain: unknown): Reply {
@@ -620,6 +659,25 @@ export function parseJsonBody(body: Buffer): unknown {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message} (expected a JSON object)`);
+  }
+}
+
+/** A protobuf create or update body as the JSON-shaped object it encodes; its ignored fields become warnings. */
+function decodeProtobufBody(ctx: RequestContext, body: Buffer): KubeObject {
+  const resource = ctx.resource!;
+  const subresource = resource.subresources.find((s) => s.name === ctx.info.subresource);
+  // Why no default for scale or binding: their bodies are another kind (Scale, Binding), named in the envelope.
+  const defaults = subresource && subresource.name !== 'status' ? undefined : { apiVersion: groupVersion(resource), kind: resource.kind };
+  try {
+    const { object, warnings } = decodeKubernetesProtobuf(body, defaults);
+    ctx.warnings.push(...warnings);
+    return object;
+  } catch (error) {
+    if (error instanceof UnsupportedProtobufKind) {
+      throw new ApiError(415, 'UnsupportedMediaType', `${error.message}; use kubectl apply -f / create -f, which send JSON`);
+    }
+    if (error instanceof ProtobufError) throw badRequest(`error decoding the protobuf body: ${error.message}`);
+    throw error;
   }
 }
 

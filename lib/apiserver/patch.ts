@@ -478,6 +478,15 @@ type FieldSet = Set<string>;
 const pathKey = (path: FieldPath): string => JSON.stringify(path);
 const parsePath = (key: string): FieldPath => JSON.parse(key) as FieldPath;
 
+/**
+ * The key of a path one element longer: `pathKey([...path, element])`, made
+ * from the parent's key. Why: an object has hundreds of fields, and encoding
+ * every path from its root again was most of the cost of recording a write.
+ */
+function childKey(parentKey: string, element: PathElement): string {
+  return parentKey === '[]' ? `[${JSON.stringify(element)}]` : `${parentKey.slice(0, -1)},${JSON.stringify(element)}]`;
+}
+
 // #region fields-of
 /**
  * The fields an object sets, as server-side apply counts them: every scalar,
@@ -485,33 +494,34 @@ const parsePath = (key: string): FieldPath => JSON.parse(key) as FieldPath;
  * of a keyed list or set, and every empty map or null. `strict` is for an
  * applied configuration: a keyed element without its key is then a 400.
  */
-function fieldsOf(value: unknown, node: SchemaNode, strict: boolean, path: FieldPath = [], out: Fields = new Map()): Fields {
-  const found = (leaf: boolean) => out.set(pathKey(path), { path, value, leaf });
+function fieldsOf(value: unknown, node: SchemaNode, strict: boolean, path: FieldPath = [], out: Fields = new Map(), key = pathKey(path)): Fields {
   if (value === null || isAtomic(node) || (!isObject(value) && !Array.isArray(value))) {
-    if (path.length > 0) found(true);
+    if (path.length > 0) out.set(key, { path, value, leaf: true });
   } else if (Array.isArray(value)) {
-    if (node.type === 'list') listFields(value, node, strict, path, out);
-    else if (path.length > 0) found(true); // Why a leaf: a list inside `any` is one value, as apply treats lists it has no schema for.
+    if (node.type === 'list') listFields(value, node, strict, path, key, out);
+    else if (path.length > 0) out.set(key, { path, value, leaf: true }); // Why a leaf: a list inside `any` is one value, as apply treats lists it has no schema for.
   } else {
-    for (const [key, child] of Object.entries(value)) {
-      const childPath = [...path, `f:${key}`];
-      if (isObject(child) && Object.keys(child).length === 0) out.set(pathKey(childPath), { path: childPath, value: child, leaf: true });
-      else fieldsOf(child, childSchema(node, key) ?? ANY, strict, childPath, out);
+    for (const [name, child] of Object.entries(value)) {
+      const childPath = [...path, `f:${name}`];
+      const childPathKey = childKey(key, `f:${name}`);
+      if (isObject(child) && Object.keys(child).length === 0) out.set(childPathKey, { path: childPath, value: child, leaf: true });
+      else fieldsOf(child, childSchema(node, name) ?? ANY, strict, childPath, out, childPathKey);
     }
   }
   return out;
 }
 
-function listFields(list: unknown[], node: ListNode, strict: boolean, path: FieldPath, out: Fields): void {
+function listFields(list: unknown[], node: ListNode, strict: boolean, path: FieldPath, key: string, out: Fields): void {
   const seen = new Set<string>();
-  list.forEach((item, index) => {
+  for (const [index, item] of list.entries()) {
     const element = elementOf(item, node, index, strict, path);
     if (strict && seen.has(element)) throw new TypedPatchError(`${printPath(path)}: duplicate entries for key ${printPath([element])}`);
     seen.add(element);
     const elementPath = [...path, element];
-    fieldsOf(item, node.items, strict, elementPath, out);
-    out.set(pathKey(elementPath), { path: elementPath, value: item, leaf: !isObject(item) });
-  });
+    const elementKey = childKey(key, element);
+    fieldsOf(item, node.items, strict, elementPath, out, elementKey);
+    out.set(elementKey, { path: elementPath, value: item, leaf: !isObject(item) });
+  }
 }
 // #endregion fields-of
 
@@ -583,9 +593,11 @@ const UNTRACKED: FieldPath[] = [
   ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', `f:${f}`]),
 ];
 
+/** UNTRACKED as the starts of keys: `["f:metadata","f:uid"` is that field, followed by `]`, or by `,` and a field inside it. */
+const UNTRACKED_KEYS = UNTRACKED.map((path) => pathKey(path).slice(0, -1));
+
 function untracked(key: string): boolean {
-  const path = parsePath(key);
-  return UNTRACKED.some((prefix) => prefix.every((element, i) => path[i] === element));
+  return UNTRACKED_KEYS.some((start) => key.startsWith(start) && (key[start.length] === ']' || key[start.length] === ','));
 }
 
 function tracked(fields: Iterable<string>): FieldSet {
@@ -614,19 +626,29 @@ export function encodeFieldsV1(fields: Iterable<string>): Record<string, unknown
 
 /** The field set a `fieldsV1` tree describes (the inverse of `encodeFieldsV1`). */
 export function decodeFieldsV1(tree: unknown, prefix: FieldPath = [], out: FieldSet = new Set()): FieldSet {
+  return decodeTree(tree, pathKey(prefix), out);
+}
+
+function decodeTree(tree: unknown, key: string, out: FieldSet): FieldSet {
   if (!isObject(tree)) return out;
   for (const [element, child] of Object.entries(tree)) {
-    if (element === '.') out.add(pathKey(prefix));
-    else if (isObject(child) && Object.keys(child).length > 0) decodeFieldsV1(child, [...prefix, element], out);
-    else out.add(pathKey([...prefix, element]));
+    if (element === '.') out.add(key);
+    else if (isObject(child) && Object.keys(child).length > 0) decodeTree(child, childKey(key, element), out);
+    else out.add(childKey(key, element));
   }
   return out;
 }
 // #endregion fields-v1
 
+/** The tree with its keys in the order the real server writes them: `.` first, then sorted. */
 function sortedTree(tree: JsonObject): JsonObject {
-  const keys = Object.keys(tree).sort((a, b) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(keys.map((k) => [k, sortedTree(tree[k] as JsonObject)]));
+  const sorted: JsonObject = {};
+  for (const key of Object.keys(tree).sort(fieldsV1Order)) sorted[key] = sortedTree(tree[key] as JsonObject);
+  return sorted;
+}
+
+function fieldsV1Order(a: string, b: string): number {
+  return a === '.' ? -1 : b === '.' ? 1 : compare(a, b);
 }
 
 function readManagers(object: KubeObject | undefined): Manager[] {
@@ -677,7 +699,10 @@ function schemaOf(apiVersion: string, kind: string): SchemaNode {
  * fields the write set or changed, and those fields leave every other
  * manager (an update never conflicts; it just takes over). Pass `previous`
  * (the stored object) for an update; without it the write is a create, and
- * the manager takes the fields no other manager owns. Returns a new object.
+ * the manager takes the fields no other manager owns. Returns a new object
+ * with new metadata; the rest (spec, status) is shared with `object`, which
+ * the request path has always just made (copying it again was a tenth of
+ * the cost of recording a write).
  */
 export function recordUpdate(object: KubeObject, manager: string, apiVersion: string, now: string, subresource?: string, previous?: KubeObject): KubeObject {
   const schema = schemaOf(object.apiVersion, object.kind);
@@ -685,7 +710,7 @@ export function recordUpdate(object: KubeObject, manager: string, apiVersion: st
   const before = previous ? fieldsOf(withoutManagedFields(previous), schema, false) : new Map<string, Field>();
   const { changed, removed } = compareFields(before, after);
   // Why unchanged: a write that changes nothing is not recorded, as the real server skips it.
-  if (previous && tracked(changed).size === 0 && tracked(removed).size === 0) return copy(object);
+  if (previous && tracked(changed).size === 0 && tracked(removed).size === 0) return { ...object, metadata: { ...object.metadata } };
   const managers = readManagers(object);
   const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1' };
   if (subresource) entry.subresource = subresource;
@@ -695,7 +720,7 @@ export function recordUpdate(object: KubeObject, manager: string, apiVersion: st
   const taken = previous ? changed : new Set([...changed].filter((key) => !others.some((m) => m.fields.has(key))));
   for (const other of others) other.fields = difference(other.fields, union(taken, removed));
   const fields = tracked(union(difference(mine?.fields ?? new Set(), removed), taken));
-  const result = copy(object);
+  const result = { ...object, metadata: { ...object.metadata } };
   setManagedFields(result, writeManagers([...others, { entry, fields }]));
   return result;
 }

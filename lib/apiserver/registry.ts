@@ -69,6 +69,12 @@ export class Registry {
     return decodeObject(kv);
   }
 
+  /** The store's current revision, from the header of a read that matches nothing (no object has the bare prefix as its key). */
+  async currentRevision(): Promise<number> {
+    const response = await this.backend.range({ key: b('/registry') });
+    return response.header.revision;
+  }
+
   // #region list
   /** Every object of a resource (in one namespace, or all), read at one revision; `revision` 0 means now. */
   async list(info: ResourceInfo, namespace?: string, revision = 0): Promise<ListResult> {

@@ -806,9 +806,12 @@ function schemaOfResource(resource: ResourceInfo): ObjectNode {
   return schema;
 }
 
+/** KINDS by `apiVersion kind`: every write looks its kind up several times. */
+const KIND_SCHEMAS = new Map(KINDS.map((k) => [`${groupVersion(k)} ${k.kind}`, k.schema]));
+
 /** The schema of objects of this apiVersion (`apps/v1`, `v1`) and kind, if the server knows the kind. */
 export function schemaForKind(apiVersion: string, kind: string): ObjectNode | undefined {
-  return KINDS.find((k) => groupVersion(k) === apiVersion && k.kind === kind)?.schema;
+  return KIND_SCHEMAS.get(`${apiVersion} ${kind}`);
 }
 
 // #region navigation
@@ -924,6 +927,14 @@ export function fieldTypeErrors(apiVersion: string, kind: string, object: unknow
   return problemsOf(apiVersion, kind, object).types;
 }
 
+/**
+ * Both of the above from one walk of the object: what the decode stage of a
+ * write asks, once per request.
+ */
+export function decodingProblems(apiVersion: string, kind: string, object: unknown): { unknown: string[]; types: FieldTypeError[] } {
+  return problemsOf(apiVersion, kind, object);
+}
+
 /** The message of the strict decoder for these unknown fields: `strict decoding error: unknown field "a", unknown field "b"`. */
 export function strictDecodingMessage(paths: readonly string[]): string {
   return `strict decoding error: ${paths.map((p) => `unknown field "${p}"`).join(', ')}`;
@@ -970,16 +981,12 @@ function checkMap(value: Record<string, unknown>, node: MapNode, place: Place, p
 /** The decoder's complaint when `value` cannot be read as `node`, or undefined when it can. */
 function typeMismatch(value: unknown, node: SchemaNode, place: Place): FieldTypeError | undefined {
   const got = jsonTypeName(value);
-  const fail = (shown: string): FieldTypeError => ({
-    path: place.path,
-    message: `json: cannot unmarshal ${shown} into Go struct field ${place.struct}.${place.goPath} of type ${goType(node)}`,
-  });
   switch (node.type) {
     case 'object':
     case 'map':
-      return got === 'object' ? undefined : fail(got);
+      return got === 'object' ? undefined : cannotUnmarshal(got, node, place);
     case 'list':
-      return got === 'array' ? undefined : fail(got);
+      return got === 'array' ? undefined : cannotUnmarshal(got, node, place);
     case 'quantity':
       return quantityMismatch(value, place);
     case 'intOrString':
@@ -987,9 +994,13 @@ function typeMismatch(value: unknown, node: SchemaNode, place: Place): FieldType
     case 'any':
       return undefined;
   }
-  if (node.type === 'integer') return isInteger(value, node.format) ? undefined : fail(got === 'number' ? `number ${String(value)}` : got);
+  if (node.type === 'integer') return isInteger(value, node.format) ? undefined : cannotUnmarshal(got === 'number' ? `number ${String(value)}` : got, node, place);
   const expected = node.type === 'boolean' ? 'bool' : node.type;
-  return got === expected ? undefined : fail(got);
+  return got === expected ? undefined : cannotUnmarshal(got, node, place);
+}
+
+function cannotUnmarshal(shown: string, node: SchemaNode, place: Place): FieldTypeError {
+  return { path: place.path, message: `json: cannot unmarshal ${shown} into Go struct field ${place.struct}.${place.goPath} of type ${goType(node)}` };
 }
 
 // Why this pattern: it is the one the real Quantity parser names when it refuses a value.

@@ -198,7 +198,9 @@ function dedupe(states: string[]): string[] {
 }
 
 function sendReply(res: ServerResponse, reply: Reply): number {
-  if (typeof reply.body === 'string') {
+  if (reply.json !== undefined) {
+    sendJson(res, reply.status, reply.json, reply.contentType);
+  } else if (typeof reply.body === 'string') {
     res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'text/plain; charset=utf-8' });
     res.end(reply.body);
   } else {
@@ -218,7 +220,10 @@ function sendError(res: ServerResponse, error: ApiError): number {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
+  sendJson(res, status, JSON.stringify(body), contentType);
+}
+
+function sendJson(res: ServerResponse, status: number, text: string | Buffer, contentType = 'application/json'): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);
 }

@@ -1044,16 +1044,17 @@ export function validateObject(resource: ResourceInfo, obj: KubeObject, subdomai
 
 const IMMUTABLE = 'field is immutable';
 
-/** Compares two values as JSON, so that a field left out and a field set to undefined are the same. */
+/** Compares two values as JSON, so that a field left out and a field set to undefined are the same, and key order does not matter. */
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const keys = definedKeys(a);
+  return keys.length === definedKeys(b).length && keys.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
-  return Object.fromEntries(entries.map(([k, v]) => [k, canonical(v)]));
+function definedKeys(value: object): string[] {
+  return Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined);
 }
 
 /** Identity fields never change; a field left out of an update keeps the stored value, as the server fills it in. */

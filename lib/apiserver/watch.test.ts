@@ -230,6 +230,32 @@ describe('Watch through HTTP', () => {
     assert.ok(!two?.columnDefinitions || two.columnDefinitions.length === 0, 'expected no column definitions after the first event');
     assert.equal(two?.rows[0]?.cells[0], 't2');
   });
+
+  it('answers a list from the watch cache with exactly what the store holds, right after each write', async () => {
+    const ns = await namespace('cached-list');
+    const admin = cluster.admin;
+    const storeList = async () => {
+      const list = await cluster.apiserver.registry.list(CONFIGMAPS, ns);
+      return { resourceVersion: String(list.revision), items: list.items };
+    };
+    const apiList = async () => {
+      const list = await admin.list(CONFIGMAPS, { namespace: ns });
+      return { resourceVersion: list.metadata.resourceVersion, items: list.items };
+    };
+    await admin.create(CONFIGMAPS, cm('b', ns));
+    assert.deepEqual(await apiList(), await storeList());
+    const a = await admin.create(CONFIGMAPS, cm('a', ns));
+    assert.deepEqual(await apiList(), await storeList(), 'after a create');
+    await admin.update(CONFIGMAPS, { ...a, data: { v: '2' } });
+    assert.deepEqual(await apiList(), await storeList(), 'after an update');
+    await admin.delete(CONFIGMAPS, ns, 'b');
+    assert.deepEqual(await apiList(), await storeList(), 'after a delete');
+    // A write to another resource moves the store's revision; a consistent list is at least that new.
+    const lease = await admin.create<KubeObject>(LEASES, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: ns }, spec: {} });
+    const after = await apiList();
+    assert.ok(Number(after.resourceVersion) >= Number(lease.metadata.resourceVersion), `expected the list at ${lease.metadata.resourceVersion} or later, got ${after.resourceVersion}`);
+    assert.deepEqual(after, await storeList(), 'after a write elsewhere');
+  });
 });
 
 describe('An informer across API server restarts', () => {

@@ -89,10 +89,14 @@ export async function serveWatch(registry: Registry, request: WatchRequest, res:
   const matches = request.matches ?? everything;
   let after = parseResourceVersion(request.resourceVersion);
   let first = true;
-  const send = (event: WatchEventObject) => {
+  /** The event as the client asked to see it: its object rendered (as a Table row, say) when a renderer is given. */
+  const render = (event: WatchEventObject): WatchEventObject => {
     const object = event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED' ? (request.render ? request.render(event.object, first) : event.object) : event.object;
     first = false;
-    res.write(`${JSON.stringify({ type: event.type, object })}\n`);
+    return { type: event.type, object } as WatchEventObject;
+  };
+  const send = (event: WatchEventObject) => {
+    res.write(encodeLine(render(event)));
   };
 
   // The cache first: a list that follows is then never older than the cache.
@@ -129,33 +133,43 @@ export async function serveWatch(registry: Registry, request: WatchRequest, res:
         send(bookmark(info, revision));
       }
     };
-    const deliver = (event: WatchEvent, shared?: CachedEvent) => {
-      try {
-        translateAndSend(event, shared);
-      } catch (error) {
-        // A translation that throws (a learner's toWatchEvent, say) ends this stream, not the server.
-        send({ type: 'ERROR', object: internalError(`watch event for ${event.kv.key.toString()} could not be made: ${(error as Error).message}`).status as unknown as KubeObject });
-        finish();
+    /** Sends a batch of store events as one write; `shared[i]`, when given, is the cache's copy of `events[i]`. */
+    const deliver = (events: WatchEvent[], shared?: CachedEvent[]) => {
+      const lines: Buffer[] = [];
+      for (const [i, event] of events.entries()) {
+        try {
+          const line = lineFor(event, shared?.[i]);
+          if (line) lines.push(line);
+        } catch (error) {
+          // A translation that throws (a learner's toWatchEvent, say) ends this stream, not the server.
+          writeLines(lines);
+          send({ type: 'ERROR', object: internalError(`watch event for ${event.kv.key.toString()} could not be made: ${(error as Error).message}`).status as unknown as KubeObject });
+          finish();
+          return;
+        }
       }
+      writeLines(lines);
     };
-    const translateAndSend = (event: WatchEvent, shared?: CachedEvent) => {
+    const writeLines = (lines: Buffer[]) => {
+      if (lines.length > 0) res.write(lines.length === 1 ? lines[0] : Buffer.concat(lines));
+    };
+    const lineFor = (event: WatchEvent, shared?: CachedEvent): Buffer | null => {
       lastRevision = event.kv.modRevision;
       // A client that filters nothing and wants plain JSON gets the line every such client gets.
       if (shared && !request.matches && !request.render) {
         if (shared.line === undefined) {
           const out = translate(event, everything);
-          shared.line = out ? `${JSON.stringify({ type: out.type, object: out.object })}\n` : null;
+          shared.line = out ? encodeLine(out) : null;
         }
-        if (shared.line) res.write(shared.line);
         first = false;
-        return;
+        return shared.line;
       }
       const out = translate(event, matches);
-      if (out) send(out);
+      return out ? encodeLine(render(out)) : null;
     };
 
     if (cache && cache.canServe(after)) {
-      const watcher: CacheWatcher = { prefix: storagePrefixFor(info, request.namespace), after, deliver: (c) => deliver(c.event, c), progress, end: finish };
+      const watcher: CacheWatcher = { prefix: storagePrefixFor(info, request.namespace), after, deliver: (batch) => deliver(batch.map((c) => c.event), batch), progress, end: finish };
       stopSource = () => cache.remove(watcher);
       requestProgress = () => cache.requestProgress();
       cache.add(watcher);
@@ -169,13 +183,18 @@ export async function serveWatch(registry: Registry, request: WatchRequest, res:
         return;
       }
       if (response.events.length === 0) return progress(response.header.revision);
-      for (const event of response.events) deliver(event);
+      deliver(response.events);
     });
     stopSource = () => watch.cancel();
     requestProgress = () => watch.requestProgress();
   });
 }
 // #endregion serve
+
+/** One watch event as its line on the wire. */
+function encodeLine(event: WatchEventObject): Buffer {
+  return Buffer.from(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+}
 
 /** A BOOKMARK: only a resourceVersion, telling the client it has seen everything up to it. */
 export function bookmark(info: ResourceInfo, revision: number): WatchEventObject {
