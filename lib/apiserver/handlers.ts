@@ -12,6 +12,7 @@ import { allocateServiceIPs, defaultTolerationSeconds, keepServiceIPs, namespace
 import { ANONYMOUS, PUBLIC_PATHS, type TokenAuthenticator, type UserInfo } from './auth.ts';
 import { jsonOf, type WatchCaches } from './cacher.ts';
 import type { Cidr } from './clusterip.ts';
+import type { RequestMetrics } from './metrics.ts';
 import { applyDefaults } from './defaults.ts';
 import { discoveryResponse } from './discovery.ts';
 import { jsonPatch, mergePatch, recordUpdate, serverSideApply, strategicMergePatch } from './patch.ts';
@@ -92,6 +93,8 @@ export interface HandlerDeps {
   logs?: LogProvider;
   /** The lease Events are attached to (renewed once a minute, as the real lease manager reuses leases). */
   eventLease: () => Promise<number>;
+  /** Request latencies and counts, served at /metrics. */
+  metrics: RequestMetrics;
   /** The shared watch of each resource (cacher.ts). */
   watchCaches: WatchCaches;
   /** The functions chapter 2's exercises replace. */
@@ -480,6 +483,7 @@ export class Handlers {
 
   /** Discovery, OpenAPI and health: the paths that name no resource. */
   private discovery(ctx: RequestContext): Reply {
+    if (ctx.url.pathname === '/metrics') return { status: 200, body: this.deps.metrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
     const reply = discoveryResponse(ctx.url.pathname, ctx.req.headers.accept ?? '');
     if (!reply) throw pathNotFound(ctx.url.pathname);
     return reply;

@@ -15,6 +15,7 @@ import { TokenAuthenticator } from './auth.ts';
 import type { Backend, BackendWatch } from './backend.ts';
 import { bootstrapObjects } from './bootstrap.ts';
 import { WatchCaches } from './cacher.ts';
+import { metricVerb, RequestMetrics } from './metrics.ts';
 import { DEFAULT_SERVICE_CIDR, formatIp, parseCidr } from './clusterip.ts';
 import { applyDefaults } from './defaults.ts';
 import { Handlers, type LogProvider, type Reply, type RequestContext } from './handlers.ts';
@@ -95,6 +96,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const rbacWatches = await loadRbac(registry, authorizer);
 
   const watchCaches = new WatchCaches(options.backend);
+  const metrics = new RequestMetrics();
   const handlers = new Handlers({
     registry,
     authenticator,
@@ -108,9 +110,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     serviceLock: serialized(),
     seams,
     watchCaches,
+    metrics,
   });
   const pipeline = pipelineFor(handlers);
-  const listener = (req: IncomingMessage, res: ServerResponse) => void handle(pipeline, req, res, options);
+  const listener = (req: IncomingMessage, res: ServerResponse) => void handle(pipeline, metrics, req, res, options);
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createHttpServer(listener);
   // Watches are long-lived; node's default 5-minute request timeout would cut them.
   server.requestTimeout = 0;
@@ -166,7 +169,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
 // #region handle
 /** Run one request through the pipeline and send what it produced. */
-async function handle(pipeline: ReturnType<typeof pipelineFor>, req: IncomingMessage, res: ServerResponse, options: ApiServerOptions): Promise<void> {
+async function handle(pipeline: ReturnType<typeof pipelineFor>, metrics: RequestMetrics, req: IncomingMessage, res: ServerResponse, options: ApiServerOptions): Promise<void> {
   const started = performance.now();
   let url: URL;
   try {
@@ -189,7 +192,18 @@ async function handle(pipeline: ReturnType<typeof pipelineFor>, req: IncomingMes
   } catch (error) {
     code = sendError(res, asApiError(error));
   }
-  options.onTrace?.({ method: req.method ?? '', path: url.pathname + url.search, user: ctx.user?.name ?? '', verb: ctx.info.verb, states: dedupe(states), code, ms: performance.now() - started });
+  const ms = performance.now() - started;
+  observe(metrics, ctx, code, ms);
+  options.onTrace?.({ method: req.method ?? '', path: url.pathname + url.search, user: ctx.user?.name ?? '', verb: ctx.info.verb, states: dedupe(states), code, ms });
+}
+
+/** Count a finished resource request in apiserver_request_duration_seconds; watches and log streams are left out, as upstream. */
+function observe(metrics: RequestMetrics, ctx: RequestContext, code: number, ms: number): void {
+  const { info } = ctx;
+  if (!info.isResourceRequest || info.verb === 'watch' || info.subresource === 'log') return;
+  const scope = info.name ? 'resource' : info.namespace ? 'namespace' : 'cluster';
+  const verb = metricVerb(info.verb, ctx.req.method ?? '', ctx.req.headers['content-type'] ?? '');
+  metrics.observe({ verb, group: info.apiGroup, version: info.apiVersion, resource: info.resource, subresource: info.subresource, scope }, ms / 1000, code);
 }
 // #endregion handle
 
