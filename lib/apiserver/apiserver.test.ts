@@ -179,6 +179,19 @@ describe('The API server over HTTPS', () => {
     assert.deepEqual((written as ConfigMap).data, { greeting: 'bye' });
   });
 
+  it('fills in the namespace of a PUT body that names none from the URL', async () => {
+    const admin = cluster.admin;
+    const first = await admin.create(CONFIGMAPS, sample('ConfigMap', 'no-namespace'));
+    const { namespace: _ns, ...metadata } = first.metadata;
+    const written = (await admin.request({
+      method: 'PUT',
+      path: `/api/v1/namespaces/default/configmaps/no-namespace`,
+      body: { ...first, metadata, data: { greeting: 'hi' } },
+    })) as ConfigMap;
+    assert.equal(written.metadata.namespace, 'default');
+    assert.deepEqual(written.data, { greeting: 'hi' });
+  });
+
   // ---- status, generation ----------------------------------------------------
 
   it('ignores status on create and PUT and writes it only through /status', async () => {

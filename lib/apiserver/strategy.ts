@@ -108,7 +108,11 @@ function keepServerMetadata(object: KubeObject, current: KubeObject): void {
   if (m.managedFields === undefined && c.managedFields) m.managedFields = c.managedFields;
 }
 
-/** 400 when the object in the body names another object than the URL (name or namespace). */
+/**
+ * 400 when the object in the body names another object than the URL (name
+ * or namespace). A namespaced object that names no namespace takes the URL's,
+ * as the real server fills it in.
+ */
 export function checkIdentity(info: ResourceInfo, input: KubeObject, namespace: string, name: string): void {
   const bodyName = input.metadata.name;
   if (name && bodyName && bodyName !== name) {
@@ -118,6 +122,7 @@ export function checkIdentity(info: ResourceInfo, input: KubeObject, namespace: 
   if (info.namespaced && bodyNamespace && bodyNamespace !== namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
+  if (info.namespaced && !bodyNamespace) input.metadata.namespace = namespace;
 }
 
 // #region scale
