@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { kubeconfigPaths, loadContext, loadKubeconfig, readKubeconfig, resolveContext, writeKubeconfig } from './kubeconfig.ts';
+import { requireTool } from '../workbook/realmode.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -18,14 +19,6 @@ after(() => {
 
 const ENTRY = { server: 'http://127.0.0.1:6443', token: 'admin-token', user: 'admin', cluster: 'laptops', context: 'admin@laptops', namespace: 'shop' };
 
-function kubectlAvailable(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const TWO_CONTEXTS = `
 apiVersion: v1
@@ -63,7 +56,8 @@ describe('kubeconfig', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
-  it('writes a file the real kubectl accepts', { skip: !kubectlAvailable() && 'kubectl is not installed' }, () => {
+  // Skips with the reason without kubectl; fails instead under CI=true.
+  it('writes a file the real kubectl accepts', requireTool('kubectl'), () => {
     const path = join(tempDir(), 'config');
     writeKubeconfig(path, ENTRY);
     const current = execFileSync('kubectl', ['config', 'current-context', '--kubeconfig', path], { encoding: 'utf8' }).trim();
