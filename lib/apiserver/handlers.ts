@@ -40,7 +40,7 @@ import {
   unsupportedMediaType,
 } from './status.ts';
 import { checkIdentity, fromScale, prepareForCreate, prepareForStatusUpdate, prepareForUpdate, timestamp, toScale } from './strategy.ts';
-import { toTable } from './tables.ts';
+import { parseIncludeObject, toTable } from './tables.ts';
 import { validateObject, validateUpdate } from './validation.ts';
 import { parseResourceVersion, serveWatch } from './watch.ts';
 
@@ -333,17 +333,17 @@ export class Handlers {
     }
     if (!ctx.current || ctx.outcome === 'created') {
       const stored = await this.create(resource, object);
-      return { status: 201, body: replyObject(ctx, stored) };
+      return { status: 201, body: stored };
     }
     const revision = Number(ctx.current.metadata.resourceVersion);
     // Removing the last finalizer of an object being deleted completes the delete.
     if (object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && namespaceFinalizers(resource, object).length === 0) {
       const deleted = await this.deps.registry.delete(resource, info.namespace || undefined, info.name, revision);
-      return { status: 200, body: replyObject(ctx, deleted) };
+      return { status: 200, body: deleted };
     }
     const stored = await this.deps.registry.update(resource, object, revision);
     this.observe(stored);
-    return { status: 200, body: info.subresource === 'scale' ? toScale(stored) : replyObject(ctx, stored) };
+    return { status: 200, body: info.subresource === 'scale' ? toScale(stored) : stored };
   }
   // #endregion store
 
@@ -477,7 +477,7 @@ export class Handlers {
   /** Answer as a Table when the client asked for one (`Accept: ...;as=Table`), else as is. */
   private maybeTable(ctx: RequestContext, objects: KubeObject[], resourceVersion: string, plain: unknown): Reply {
     if (!wantsTable(ctx.req)) return { status: 200, body: plain };
-    const includeObject = (ctx.url.searchParams.get('includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object';
+    const includeObject = parseIncludeObject(ctx.url.searchParams.get('includeObject'));
     return { status: 200, body: toTable(ctx.resource!, objects, { now: this.deps.now(), resourceVersion, includeObject }) };
   }
 
@@ -628,10 +628,6 @@ function applyOptions(ctx: RequestContext, resource: ResourceInfo, now: number) 
   return { manager, force: isTrue(ctx.url.searchParams.get('force')), apiVersion: groupVersion(resource), kind: resource.kind, now: timestamp(now) };
 }
 
-/** The stored object as the reply body. */
-function replyObject(_ctx: RequestContext, object: KubeObject): KubeObject {
-  return object;
-}
 
 function sameStrings(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);

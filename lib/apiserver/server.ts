@@ -123,22 +123,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const url = `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`;
   options.log?.(`ready: serving the Kubernetes API on ${url}`);
 
+  /** The store's current revision (a one-key read is the cheapest way to learn it). */
+  const headRevision = async () => (await registry.backend.range({ key: Buffer.from('/registry/'), countOnly: true })).header.revision;
+  /** Compact the store's history up to `revision`, and tell the watch caches it is gone. */
+  const compactTo = async (revision: number) => {
+    await registry.backend.compact({ revision });
+    await watchCaches.compacted(revision);
+  };
   const compact = async (): Promise<number> => {
-    const head = await registry.backend.range({ key: Buffer.from('/registry/'), countOnly: true });
-    await registry.backend.compact({ revision: head.header.revision });
-    await watchCaches.compacted(head.header.revision);
-    return head.header.revision;
+    const revision = await headRevision();
+    await compactTo(revision);
+    return revision;
   };
   // Each tick compacts to the revision seen at the previous tick, so history
   // always reaches back at least one interval.
   const compactor = options.compactionIntervalMs === 0 ? undefined : setInterval(async () => {
     try {
-      const head = await registry.backend.range({ key: Buffer.from('/registry/'), countOnly: true });
-      if (lastCompactable > 0) {
-        await registry.backend.compact({ revision: lastCompactable });
-        await watchCaches.compacted(lastCompactable);
-      }
-      lastCompactable = head.header.revision;
+      const head = await headRevision();
+      if (lastCompactable > 0) await compactTo(lastCompactable);
+      lastCompactable = head;
     } catch (error) {
       options.log?.(`compaction failed: ${(error as Error).message}`);
     }
