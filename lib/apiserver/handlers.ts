@@ -337,7 +337,7 @@ export class Handlers {
     }
     const revision = Number(ctx.current.metadata.resourceVersion);
     // Removing the last finalizer of an object being deleted completes the delete.
-    if (object.metadata.deletionTimestamp && (object.metadata.finalizers ?? []).length === 0 && namespaceFinalizers(resource, object).length === 0) {
+    if (shouldDeleteDuringUpdate(resource, ctx.current, object)) {
       const deleted = await this.deps.registry.delete(resource, info.namespace || undefined, info.name, revision);
       return { status: 200, body: deleted };
     }
@@ -710,4 +710,20 @@ function checkKind(ctx: RequestContext): void {
   }
   object.apiVersion = version;
   if (typeof object.metadata !== 'object' || object.metadata === null) object.metadata = {};
+}
+
+/**
+ * Whether an update finishes a pending delete, as upstream's store decides:
+ * when it removes the last finalizer of an object being deleted, or when the
+ * object was already due with a grace period of 0. Why not on every update of
+ * a terminating object: a kubelet still reports the status of a Pod that is
+ * shutting down gracefully, and that must not delete it early.
+ */
+function shouldDeleteDuringUpdate(resource: ResourceInfo, old: KubeObject, updated: KubeObject): boolean {
+  if (!updated.metadata.deletionTimestamp) return false;
+  const remaining = (updated.metadata.finalizers ?? []).length + namespaceFinalizers(resource, updated).length;
+  if (remaining > 0) return false;
+  const had = (old.metadata.finalizers ?? []).length + namespaceFinalizers(resource, old).length;
+  if (had > 0) return true;
+  return old.metadata.deletionGracePeriodSeconds === 0;
 }

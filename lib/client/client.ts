@@ -186,6 +186,8 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   gracePeriodSeconds?: number;
+  /** Delete only if the object still has this uid (or resourceVersion): 409 otherwise. */
+  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 /** Options of a server-side apply. */

@@ -376,6 +376,24 @@ describe('Informer', () => {
     assert.throws(() => informer.byIndex('owner', 'x'), /expected an indexer named "owner", got \["nodeName"\]/);
   });
 
+  it('fills an index added after the sync from the cache, and keeps it up to date', async () => {
+    const onNode = (name: string) => ({ spec: { containers: [], nodeName: name } });
+    const { server, informer, calls } = await harness({}, (s) => {
+      s.setPod('a', '1', onNode('node-2'));
+      s.setPod('b', '2', onNode('node-3'));
+    });
+    informer.start();
+    const watch = await server.nextWatch();
+    const byNode = (p: Pod) => (p.spec.nodeName ? [p.spec.nodeName] : []);
+    informer.addIndexer('nodeName', byNode);
+    assert.deepEqual(informer.byIndex('nodeName', 'node-2').map(keyOf), ['default/a']);
+    watch.send('MODIFIED', pod('b', '3', onNode('node-2')));
+    await waitFor('one event', () => calls.length === 3);
+    assert.deepEqual(informer.byIndex('nodeName', 'node-2').map(keyOf), ['default/a', 'default/b']);
+    assert.equal(informer.addIndexer('nodeName', byNode), informer, 'the same index again is accepted');
+    assert.throws(() => informer.addIndexer('nodeName', () => []), /expected a new indexer name, got "nodeName"/);
+  });
+
   it('replays every cached object to the update handlers on each resync', async () => {
     const { informer, clock, calls } = await harness({ resyncMs: 30_000 }, (s) => s.setPod('a', '1'));
     informer.start();

@@ -80,6 +80,7 @@ export function deepFreeze<T>(value: T): T {
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
+  private readonly indexers = new Map<string, (obj: T) => string[]>();
   private readonly handlers: { [E in keyof InformerHandlers<T>]: Array<InformerHandlers<T>[E]> } = { add: [], update: [], delete: [] };
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -102,7 +103,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   ) {
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
-    for (const name of Object.keys(options.indexers ?? {})) this.indices.set(name, new Map());
+    for (const [name, indexFunc] of Object.entries(options.indexers ?? {})) {
+      this.indexers.set(name, indexFunc);
+      this.indices.set(name, new Map());
+    }
   }
 
   /** Registers a handler; one registered after the informer has synced is told about every cached object as an add. */
@@ -163,6 +167,20 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Every cached key. */
   keys(): string[] {
     return [...this.cache.keys()];
+  }
+
+  /** Adds a secondary index (e.g. pods by node name) and fills it from what the cache already holds. */
+  addIndexer(name: string, indexFunc: (obj: T) => string[]): this {
+    const existing = this.indexers.get(name);
+    if (existing === indexFunc) return this;
+    if (existing) throw new Error(`expected a new indexer name, got ${JSON.stringify(name)} which is already taken`);
+    this.indexers.set(name, indexFunc);
+    const index = new Map<string, Set<string>>();
+    this.indices.set(name, index);
+    for (const [key, obj] of this.cache) {
+      for (const value of indexFunc(obj)) index.set(value, (index.get(value) ?? new Set<string>()).add(key));
+    }
+    return this;
   }
 
   /** The cached objects whose index `name` has the value `value` (e.g. pods by node name). */
@@ -357,7 +375,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** Runs `change` on the key set of every index value of `obj`, dropping sets left empty. */
   private updateIndices(obj: T, change: (keys: Set<string>) => void): void {
-    for (const [name, indexFunc] of Object.entries(this.options.indexers ?? {})) {
+    for (const [name, indexFunc] of this.indexers) {
       const index = this.indices.get(name) ?? new Map<string, Set<string>>();
       this.indices.set(name, index);
       for (const value of indexFunc(obj)) {

@@ -1,9 +1,11 @@
 /**
  * `npm run cluster -- up | status | down`: a long-running cluster in the
- * background, for the real kubectl. `up` starts it as its own process,
- * returns once the API server answers, and prints `KUBECONFIG=<path>` on a
- * line of its own; `status` says whether it runs; `down` stops it and
- * removes everything it wrote (data, tokens, kubeconfig, log).
+ * background, for the real kubectl. `up` starts it as its own process (the
+ * store, the API server, the controller manager, the scheduler and three
+ * hollow nodes, node-1 being the tainted control-plane node), returns once
+ * all of it runs, and prints `KUBECONFIG=<path>` on a line of its own;
+ * `status` says whether it runs; `down` stops it and removes everything it
+ * wrote (data, tokens, kubeconfigs, log).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,7 @@ import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../workbook/root.ts';
-import { startCluster } from './cluster.ts';
+import { NODE_NAMES, startCluster, type ClusterOptions } from './cluster.ts';
 
 /** What `up` records so that `status` and `down` find the cluster. */
 export interface ClusterState {
@@ -19,13 +21,20 @@ export interface ClusterState {
   url: string;
   kubeconfig: string;
   startedAt: string;
+  /** What runs in the cluster process, e.g. ["store", "API server", "controller manager", ...]. */
+  components?: string[];
 }
 
 const USAGE = `usage: npm run cluster -- <up|status|down> [--dir DIR] [--port N] [--etcd HOST:PORT]
+                                    [--without controllers,scheduler,nodes] [--node-monitor-grace-period 40s]
 
   up      start the cluster in the background; prints KUBECONFIG=<path> when ready
+          (store, API server, controller manager, scheduler, hollow nodes ${NODE_NAMES.join(', ')})
   status  say whether the cluster runs, and where
-  down    stop the cluster and remove its data, tokens and kubeconfig`;
+  down    stop the cluster and remove its data, tokens and kubeconfig
+
+  --without  leave components out, e.g. --without scheduler,nodes (chapter 3's cluster),
+             or --without controllers to run lib/controllers/main.ts as its own process`;
 
 /** The default cluster folder: .workbook/cluster in the project. */
 export const DEFAULT_DIR = join(projectRoot, '.workbook', 'cluster');
@@ -92,10 +101,11 @@ async function up(dir: string, args: string[]): Promise<number> {
   // Why detached: the cluster must outlive this command, which returns as soon as it is ready.
   const child = spawn(process.execPath, ['--import', 'tsx', self, 'run', '--dir', dir, ...args], { detached: true, stdio: ['ignore', out, out], cwd: projectRoot });
   child.unref();
-  for (let waited = 0; waited < 30_000; waited += 100) {
+  for (let waited = 0; waited < 60_000; waited += 100) {
     const ready = readState(dir);
     if (ready && (await healthy(ready.url, clusterCa(dir)))) {
-      console.log(`cluster up (pid ${ready.pid}): store + API server at ${ready.url}`);
+      console.log(`cluster up (pid ${ready.pid}): API server at ${ready.url}`);
+      console.log(`running: ${(ready.components ?? ['store', 'API server']).join(', ')}`);
       console.log(`log: ${logFile}`);
       console.log(`KUBECONFIG=${ready.kubeconfig}`);
       return 0;
@@ -104,7 +114,7 @@ async function up(dir: string, args: string[]): Promise<number> {
     await sleep(100);
   }
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
-  console.error(`expected the cluster to answer within 30 s, but it did not; its log ends with:\n${log}`);
+  console.error(`expected the cluster to answer within 60 s, but it did not; its log ends with:\n${log}`);
   return 1;
 }
 // #endregion up
@@ -121,6 +131,7 @@ async function status(dir: string): Promise<number> {
   }
   const ok = await healthy(state.url, clusterCa(dir));
   console.log(`cluster ${ok ? 'up' : 'not answering'} (pid ${state.pid}, since ${state.startedAt}): API server at ${state.url}`);
+  if (state.components) console.log(`running: ${state.components.join(', ')}`);
   console.log(`KUBECONFIG=${state.kubeconfig}`);
   return ok ? 0 : 1;
 }
@@ -145,13 +156,51 @@ async function down(dir: string): Promise<number> {
 }
 // #endregion down
 
+/** The components `run` starts, from the `--without` flag: everything unless left out. */
+export function componentOptions(args: string[]): Pick<ClusterOptions, 'controllers' | 'scheduler' | 'nodes' | 'nodeMonitorGracePeriodMs'> {
+  const without = new Set((flag(args, '--without') ?? '').split(',').filter((name) => name !== ''));
+  const unknown = [...without].filter((name) => !['controllers', 'scheduler', 'nodes'].includes(name));
+  if (unknown.length > 0) throw new Error(`expected --without to name controllers, scheduler or nodes, got ${unknown.join(', ')}`);
+  const grace = flag(args, '--node-monitor-grace-period');
+  const graceMs = grace === undefined ? undefined : Number(/^(\d+)s$/.exec(grace)?.[1] ?? NaN) * 1000;
+  if (graceMs !== undefined && !Number.isFinite(graceMs)) throw new Error(`expected --node-monitor-grace-period like 40s, got ${JSON.stringify(grace)}`);
+  return {
+    controllers: !without.has('controllers'),
+    scheduler: !without.has('scheduler'),
+    nodes: without.has('nodes') ? false : 'hollow',
+    ...(graceMs !== undefined ? { nodeMonitorGracePeriodMs: graceMs } : {}),
+  };
+}
+
+/** The names of what runs, for `up` and `status` to print. */
+function componentNames(options: ReturnType<typeof componentOptions>): string[] {
+  const names = ['store', 'API server'];
+  if (options.controllers) names.push('controller manager');
+  if (options.scheduler) names.push('scheduler');
+  if (options.nodes === 'hollow') names.push(`hollow nodes ${NODE_NAMES.join(', ')}`);
+  return names;
+}
+
+// #region run
 /** The cluster process itself: start, record the state, and stop cleanly on SIGTERM/SIGINT. */
 async function run(dir: string, args: string[]): Promise<number> {
   const port = Number(flag(args, '--port') ?? '0');
-  const cluster = await startCluster({ dir, port, etcdEndpoint: flag(args, '--etcd'), log: (line) => console.log(line) });
-  const state: ClusterState = { pid: process.pid, url: cluster.apiserver.url, kubeconfig: cluster.kubeconfig, startedAt: new Date().toISOString() };
+  const components = componentOptions(args);
+  const cluster = await startCluster({
+    dir,
+    port,
+    etcdEndpoint: flag(args, '--etcd'),
+    ...components,
+    log: (line) => console.log(line),
+    // Why log the Events: the cluster's log then tells the same story as `kubectl get events`.
+    onEvent: (e) => console.log(`event ${e.type} ${e.reason} ${e.namespace ? `${e.namespace}/` : ''}${e.object}: ${e.message}`),
+  });
+  const state: ClusterState = { pid: process.pid, url: cluster.apiserver.url, kubeconfig: cluster.kubeconfig, startedAt: new Date().toISOString(), components: componentNames(components) };
   writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     console.log('stopping the cluster');
     await cluster.stop();
     rmSync(join(dir, 'state.json'), { force: true });
@@ -161,6 +210,7 @@ async function run(dir: string, args: string[]): Promise<number> {
   process.on('SIGINT', () => void stop());
   return new Promise<number>(() => {}); // runs until a signal
 }
+// #endregion run
 
 /** Entry point: dispatch the subcommand. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,41 @@
+/**
+ * Graceful deletion of a bound Pod: DELETE only marks it (deletionTimestamp,
+ * deletionGracePeriodSeconds); its kubelet may go on reporting status while
+ * the containers stop; the delete completes when the kubelet confirms it
+ * with a grace period of 0.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestCluster, type TestCluster } from '../../test/helpers/apiserver.ts';
+import type { Pod } from '../api/types.ts';
+import { isNotFound } from '../client/client.ts';
+import { resourceForKind } from './resources.ts';
+
+const PODS = resourceForKind('v1', 'Pod')!;
+
+describe('graceful deletion of a bound Pod', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startTestCluster();
+  });
+  after(() => cluster.stop());
+
+  it('keeps a terminating Pod through its kubelet\'s status updates, and removes it on the kubelet\'s delete with grace 0', async () => {
+    const admin = cluster.admin;
+    await admin.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'nginx:1.14.2' }] } } as Pod);
+    await admin.bind('default', 'web', 'node-2');
+    const marked = (await admin.delete(PODS, 'default', 'web')) as Pod;
+    assert.ok(marked.metadata.deletionTimestamp, 'a bound Pod is only marked for deletion');
+    assert.equal(marked.metadata.deletionGracePeriodSeconds, 30);
+
+    const kubelet = cluster.clientAs('system:node:node-2');
+    const current = await kubelet.get<Pod>(PODS, 'default', 'web');
+    const updated = await kubelet.updateStatus(PODS, { ...current, status: { ...current.status, phase: 'Running' } });
+    assert.equal(updated.status?.phase, 'Running', 'the status update of a terminating Pod is stored, not turned into a delete');
+    assert.ok((await admin.get<Pod>(PODS, 'default', 'web')).metadata.deletionTimestamp, 'the Pod is still there, terminating');
+
+    await kubelet.delete(PODS, 'default', 'web', { gracePeriodSeconds: 0 });
+    await assert.rejects(() => admin.get(PODS, 'default', 'web'), (error) => isNotFound(error));
+    kubelet.close();
+  });
+});
