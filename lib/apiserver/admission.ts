@@ -9,7 +9,7 @@ import type { KubeObject, Pod, Service } from '../api/types.ts';
 import type { UserInfo } from './auth.ts';
 import { SYSTEM_NAMESPACES } from './bootstrap.ts';
 import { allocateClusterIP, allocateNodePort, inCidr, type Cidr } from './clusterip.ts';
-import { defaultTolerations } from './defaults.ts';
+import { addDefaultTolerations } from './defaults.ts';
 import type { Registry } from './registry.ts';
 import { findResource, type ResourceInfo } from './resources.ts';
 import { ApiError, invalid, notFound, qualifiedResource } from './status.ts';
@@ -116,7 +116,8 @@ export function keepServiceIPs(request: AdmissionRequest): void {
 /** DefaultTolerationSeconds: new Pods tolerate a not-ready or unreachable node for 300 s before eviction. */
 export function defaultTolerationSeconds(request: AdmissionRequest): void {
   if (request.info.resource !== 'pods' || request.verb !== 'create' || request.subresource || !request.object) return;
-  request.object = defaultTolerations(request.object as Pod);
+  // Why in place: the object is this request's own, built by the admit stage, so a copy would only cost.
+  request.object = addDefaultTolerations(request.object as Pod);
 }
 
 // #region service-ips

@@ -189,6 +189,7 @@ export class WatchCache {
     // history in batches, each with the store's current revision in its header.
     const last = response.events.at(-1);
     this.revision = Math.max(this.revision, last ? last.kv.modRevision : response.header.revision);
+    if (this.waiters.length === 0) return;
     const ready = this.waiters.filter((w) => w.revision <= this.revision);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.revision > this.revision);

@@ -21,9 +21,13 @@ import type { ResourceInfo } from './resources.ts';
  * both before defaulting a new Job.
  */
 export function applyDefaults<T extends KubeObject>(resource: ResourceInfo, obj: T): T {
-  const copy = structuredClone(obj);
-  DEFAULTERS[resource.kind]?.(copy);
-  return copy;
+  return setDefaults(resource, structuredClone(obj));
+}
+
+/** Fills in the API defaults of its kind on an object the caller owns (a copy it just made), and returns it. */
+export function setDefaults<T extends KubeObject>(resource: ResourceInfo, obj: T): T {
+  DEFAULTERS[resource.kind]?.(obj);
+  return obj;
 }
 
 // #region defaulters
@@ -286,15 +290,19 @@ const NODE_PROBLEM_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io
  * This is why a pod on a dead node is evicted five minutes later, not at once.
  */
 export function defaultTolerations(pod: Pod): Pod {
-  const copy = structuredClone(pod);
-  copy.spec ??= { containers: [] };
-  const tolerations = (copy.spec.tolerations ??= []);
+  return addDefaultTolerations(structuredClone(pod));
+}
+
+/** The same tolerations added to a pod the caller owns (the admission plugin's own copy), which is returned. */
+export function addDefaultTolerations(pod: Pod): Pod {
+  pod.spec ??= { containers: [] };
+  const tolerations = (pod.spec.tolerations ??= []);
   for (const key of NODE_PROBLEM_TAINTS) {
     if (!tolerations.some((t) => toleratesNoExecute(t, key))) {
       tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
     }
   }
-  return copy;
+  return pod;
 }
 
 /** Whether a toleration already covers this NoExecute taint: same key or no key, NoExecute or any effect. */

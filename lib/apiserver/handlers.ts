@@ -13,7 +13,7 @@ import { ANONYMOUS, PUBLIC_PATHS, type TokenAuthenticator, type UserInfo } from 
 import { jsonOf, type WatchCaches } from './cacher.ts';
 import type { Cidr } from './clusterip.ts';
 import type { RequestMetrics } from './metrics.ts';
-import { applyDefaults } from './defaults.ts';
+import { setDefaults } from './defaults.ts';
 import { discoveryResponse } from './discovery.ts';
 import { jsonPatch, mergePatch, recordUpdate, serverSideApply, strategicMergePatch } from './patch.ts';
 import type { RbacAuthorizer } from './rbac.ts';
@@ -218,7 +218,7 @@ export class Handlers {
     } else if (info.verb === 'create') {
       checkIdentity(resource, ctx.input as KubeObject, info.namespace, '');
       const prepared = prepareForCreate(resource, ctx.input as KubeObject, info.namespace, now);
-      ctx.object = recordUpdate(applyDefaults(resource, prepared), fieldManager(ctx), groupVersion(resource), timestamp(now));
+      ctx.object = recordUpdate(setDefaults(resource, prepared), fieldManager(ctx), groupVersion(resource), timestamp(now));
     } else if (info.verb === 'delete' || info.verb === 'deletecollection') {
       if (info.verb === 'delete') ctx.current = await this.deps.registry.get(resource, info.namespace, info.name);
     } else {
@@ -244,7 +244,7 @@ export class Handlers {
       const { object } = serverSideApply(undefined, ctx.input as KubeObject, applyOptions(ctx, resource, now));
       checkIdentity(resource, object, info.namespace, info.name);
       this.checkFields(ctx, object);
-      ctx.object = applyDefaults(resource, prepareForCreate(resource, { ...object, metadata: { ...object.metadata, name: info.name } }, info.namespace, now));
+      ctx.object = setDefaults(resource, prepareForCreate(resource, { ...object, metadata: { ...object.metadata, name: info.name } }, info.namespace, now));
       ctx.outcome = 'created';
       return;
     }
@@ -263,7 +263,8 @@ export class Handlers {
     const sent = input.metadata.resourceVersion;
     // A write that carries a resourceVersion is conditional on it: the optimistic-concurrency check.
     if (sent && sent !== current.metadata.resourceVersion) throw conflict({ resource: resource.resource, group: resource.group, name: info.name });
-    const prepared = info.subresource === 'status' ? prepareForStatusUpdate(input, current) : applyDefaults(resource, prepareForUpdate(resource, input, current));
+    // Why setDefaults, not applyDefaults: prepareForCreate and prepareForUpdate return fresh copies, so a further copy would only cost.
+    const prepared = info.subresource === 'status' ? prepareForStatusUpdate(input, current) : setDefaults(resource, prepareForUpdate(resource, input, current));
     ctx.object = isApply(ctx) ? prepared : recordUpdate(prepared, manager, groupVersion(resource), timestamp(now), info.subresource || undefined, current);
   }
 
@@ -579,12 +580,10 @@ function bindPod(pod: Pod, binding: KubeObject, now: number): Pod {
   if (!target?.name) throw invalid('Binding', undefined, pod.metadata.name ?? '', [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
   if (pod.metadata.deletionTimestamp) throw conflict({ resource: 'pods', name: pod.metadata.name }, 'pod is being deleted, cannot be assigned to a host');
   if (pod.spec.nodeName) throw conflict({ resource: 'pods', name: pod.metadata.name }, `pod ${pod.metadata.name} is already assigned to node "${pod.spec.nodeName}"`);
-  const bound: Pod = structuredClone(pod);
-  bound.spec.nodeName = target.name;
-  const conditions = (bound.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+  // Why copies of only spec and status: those are the parts a binding changes; the stored Pod stays as it was read.
+  const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
   conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(now) });
-  bound.status = { ...(bound.status ?? {}), conditions };
-  return bound;
+  return { ...pod, spec: { ...pod.spec, nodeName: target.name }, status: { ...(pod.status ?? {}), conditions } };
 }
 
 /** A filter from the request's labelSelector and fieldSelector (400 on a bad one). */

@@ -34,7 +34,11 @@ const USAGE = `usage: npm run cluster -- <up|status|down> [--dir DIR] [--port N]
   down    stop the cluster and remove its data, tokens and kubeconfig
 
   --without  leave components out, e.g. --without scheduler,nodes (chapter 3's cluster),
-             or --without controllers to run lib/controllers/main.ts as its own process`;
+             or --without controllers to run lib/controllers/main.ts as its own process
+             (lib/nodes/main.ts runs a hollow node as its own process)`;
+
+/** What a cluster process can run besides the store and the API server. */
+const COMPONENTS = ['controllers', 'scheduler', 'nodes'];
 
 /** The default cluster folder: .workbook/cluster in the project. */
 export const DEFAULT_DIR = join(projectRoot, '.workbook', 'cluster');
@@ -99,7 +103,8 @@ async function up(dir: string, args: string[]): Promise<number> {
   const out = openSync(logFile, 'a');
   const self = fileURLToPath(import.meta.url);
   // Why detached: the cluster must outlive this command, which returns as soon as it is ready.
-  const child = spawn(process.execPath, ['--import', 'tsx', self, 'run', '--dir', dir, ...args], { detached: true, stdio: ['ignore', out, out], cwd: projectRoot });
+  // Why --with first: `up` runs the whole cluster; a --without among args then leaves parts out.
+  const child = spawn(process.execPath, ['--import', 'tsx', self, 'run', '--dir', dir, '--with', COMPONENTS.join(','), ...args], { detached: true, stdio: ['ignore', out, out], cwd: projectRoot });
   child.unref();
   for (let waited = 0; waited < 60_000; waited += 100) {
     const ready = readState(dir);
@@ -156,18 +161,29 @@ async function down(dir: string): Promise<number> {
 }
 // #endregion down
 
-/** The components `run` starts, from the `--without` flag: everything unless left out. */
+function componentList(args: string[], name: '--with' | '--without'): string[] {
+  const list = (flag(args, name) ?? '').split(',').filter((item) => item !== '');
+  const unknown = list.filter((item) => !COMPONENTS.includes(item));
+  if (unknown.length > 0) throw new Error(`expected ${name} to name ${COMPONENTS.join(', ')}, got ${unknown.join(', ')}`);
+  return list;
+}
+
+/**
+ * The components a cluster process starts besides the store and the API
+ * server: those named by `--with` (none when absent: the bare chapter 2
+ * cluster that benchmarks start with `run`), less those named by `--without`.
+ * `up` passes `--with controllers,scheduler,nodes`.
+ */
 export function componentOptions(args: string[]): Pick<ClusterOptions, 'controllers' | 'scheduler' | 'nodes' | 'nodeMonitorGracePeriodMs'> {
-  const without = new Set((flag(args, '--without') ?? '').split(',').filter((name) => name !== ''));
-  const unknown = [...without].filter((name) => !['controllers', 'scheduler', 'nodes'].includes(name));
-  if (unknown.length > 0) throw new Error(`expected --without to name controllers, scheduler or nodes, got ${unknown.join(', ')}`);
+  const without = new Set(componentList(args, '--without'));
+  const chosen = new Set(componentList(args, '--with').filter((item) => !without.has(item)));
   const grace = flag(args, '--node-monitor-grace-period');
   const graceMs = grace === undefined ? undefined : Number(/^(\d+)s$/.exec(grace)?.[1] ?? NaN) * 1000;
   if (graceMs !== undefined && !Number.isFinite(graceMs)) throw new Error(`expected --node-monitor-grace-period like 40s, got ${JSON.stringify(grace)}`);
   return {
-    controllers: !without.has('controllers'),
-    scheduler: !without.has('scheduler'),
-    nodes: without.has('nodes') ? false : 'hollow',
+    controllers: chosen.has('controllers'),
+    scheduler: chosen.has('scheduler'),
+    nodes: chosen.has('nodes') ? 'hollow' : false,
     ...(graceMs !== undefined ? { nodeMonitorGracePeriodMs: graceMs } : {}),
   };
 }

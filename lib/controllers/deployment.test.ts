@@ -362,6 +362,28 @@ describe('the Deployment and ReplicaSet controllers against an API server', () =
     assert.equal((await rsList('web')).length, 3);
   });
 
+  it('scaling in the middle of a rollout grows old and new ReplicaSets in proportion, then the rollout finishes', async () => {
+    await cluster.admin.create(RESOURCE.deployments, { ...deployment('mid', 4, 'nginx:1'), metadata: { name: 'mid', namespace: 'default' } as Deployment['metadata'] });
+    await complete('mid');
+    marker.pause(true);
+    try {
+      await cluster.admin.patch(RESOURCE.deployments, 'default', 'mid', { spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:2' }] } } } }, 'strategic');
+      await waitFor('the new ReplicaSet at 1 (the surge), stuck on a pod that is not ready', async () => (await rsList('mid')).some((rs) => rs.spec.template?.spec.containers[0]?.image === 'nginx:2' && rs.spec.replicas === 1));
+      await cluster.admin.patchScale(RESOURCE.deployments, 'default', 'mid', 8);
+      // Allowed 8 + 1 = 9, held 4 + 1 = 5: the 4 more go 3 to the old ReplicaSet and 1 to the new one.
+      await waitFor('old at 7 and new at 2', async () => {
+        const sizes = Object.fromEntries((await rsList('mid')).map((rs) => [rs.spec.template?.spec.containers[0]?.image, rs.spec.replicas]));
+        return sizes['nginx:1'] === 7 && sizes['nginx:2'] === 2;
+      });
+    } finally {
+      marker.pause(false);
+    }
+    await complete('mid');
+    const pods = await activePods('mid');
+    assert.equal(pods.length, 8);
+    assert.ok(pods.every((p) => p.spec.containers[0]?.image === 'nginx:2'));
+  });
+
   it('a rollout whose pods never become ready reports ProgressDeadlineExceeded after progressDeadlineSeconds', async () => {
     // Why another namespace: the stand-in kubelet only serves default, so these pods stay Pending.
     await cluster.admin.create(RESOURCE.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stuck' } });

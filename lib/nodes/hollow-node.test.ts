@@ -6,7 +6,7 @@ import { isNotFound, KubeApiError } from '../client/client.ts';
 import { startTestCluster, type TestCluster } from '../../test/helpers/apiserver.ts';
 import { eventually } from '../../test/helpers/wait.ts';
 import { parsePairs, parseTaints } from './main.ts';
-import { CONTROL_PLANE_LABEL, EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION, microTime, startHollowNode, startHollowNodes, type HollowNode } from './hollow-node.ts';
+import { CONTROL_PLANE_LABEL, EXIT_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION, microTime, qosClass, startHollowNode, startHollowNodes, type HollowNode } from './hollow-node.ts';
 
 const PODS = findResource('', 'v1', 'pods')!;
 const NODES = findResource('', 'v1', 'nodes')!;
@@ -184,6 +184,53 @@ describe('a hollow node', () => {
   });
 });
 
+describe('a hollow node that restarts', () => {
+  let cluster: TestCluster;
+
+  before(async () => {
+    cluster = await startTestCluster();
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test('finds its Node and Lease again, keeps running Pods as they were, and confirms a delete made while it was down', async () => {
+    const client = cluster.clientAs('system:node:node-3');
+    const first = await startHollowNode({ client, name: 'node-3', renewIntervalMs: 200 });
+    await cluster.admin.create(PODS, boundPod('keep', 'node-3'));
+    await cluster.admin.create(PODS, boundPod('drop', 'node-3'));
+    const before = await eventually('both Running', async () => {
+      const [keep, drop] = await Promise.all([cluster.admin.get<Pod>(PODS, 'default', 'keep'), cluster.admin.get<Pod>(PODS, 'default', 'drop')]);
+      return keep.status?.phase === 'Running' && drop.status?.phase === 'Running' ? keep : undefined;
+    });
+    const node = await cluster.admin.get<Node>(NODES, undefined, 'node-3');
+    await first.stop();
+
+    await cluster.admin.delete(PODS, 'default', 'drop');
+    const second = await startHollowNode({ client, name: 'node-3', renewIntervalMs: 200 });
+    try {
+      await eventually('drop confirmed deleted', async () => {
+        try {
+          await cluster.admin.get<Pod>(PODS, 'default', 'drop');
+          return false;
+        } catch (error) {
+          return isNotFound(error);
+        }
+      });
+      await second.whenIdle();
+      const after = await cluster.admin.get<Pod>(PODS, 'default', 'keep');
+      assert.equal(after.status?.podIP, before.status?.podIP);
+      assert.equal(after.status?.containerStatuses?.[0]?.containerID, before.status?.containerStatuses?.[0]?.containerID);
+      assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'expected no write to a Pod already reported running');
+      assert.equal((await cluster.admin.get<Node>(NODES, undefined, 'node-3')).metadata.uid, node.metadata.uid, 'expected the same Node, not a new one');
+    } finally {
+      await second.stop();
+      client.close();
+    }
+  });
+});
+
 describe('the scenario nodes', () => {
   let cluster: TestCluster;
   let nodes: Map<string, HollowNode>;
@@ -237,4 +284,16 @@ describe('the hollow node command line', () => {
     assert.deepEqual(parsePairs('cpu=4,memory=8Gi'), { cpu: '4', memory: '8Gi' });
     assert.throws(() => parsePairs('cpu'), /expected key=value, got "cpu"/);
   });
+});
+
+describe('qosClass', () => {
+  const pod = (resources?: { requests?: Record<string, string>; limits?: Record<string, string> }): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', ...(resources ? { resources } : {}) }] } });
+  const cases: Array<[string, Pod, string]> = [
+    ['a Pod that asks for nothing is BestEffort', pod(), 'BestEffort'],
+    ['a Pod with requests but no limits is Burstable', pod({ requests: { cpu: '100m' } }), 'Burstable'],
+    ['a Pod whose cpu and memory limits equal its requests is Guaranteed', pod({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } }), 'Guaranteed'],
+    ['a Pod with limits only is Guaranteed (requests default to limits)', pod({ limits: { cpu: '1', memory: '1Gi' } }), 'Guaranteed'],
+    ['a Pod with a cpu limit but no memory limit is Burstable', pod({ limits: { cpu: '1' } }), 'Burstable'],
+  ];
+  for (const [name, input, expected] of cases) test(name, () => assert.equal(qosClass(input), expected));
 });

@@ -197,7 +197,17 @@ export function runningPodStatus(pod: Pod, placement: Placement, now: number): P
     };
   });
   const ready = podConditions(old.conditions ?? [], 'True', now);
-  return { ...old, phase: 'Running', conditions: ready, hostIP: placement.hostIP, podIP: placement.podIP, podIPs: [{ ip: placement.podIP }], startTime, containerStatuses, qosClass: old.qosClass ?? 'BestEffort' };
+  return { ...old, phase: 'Running', conditions: ready, hostIP: placement.hostIP, podIP: placement.podIP, podIPs: [{ ip: placement.podIP }], startTime, containerStatuses, qosClass: old.qosClass ?? qosClass(pod) };
+}
+
+/** The Pod's QoS class: Guaranteed when every container's cpu and memory limits equal its requests, BestEffort when none asks for anything, else Burstable. */
+export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  const asks = containers.some((c) => Object.keys(c.resources?.requests ?? {}).length > 0 || Object.keys(c.resources?.limits ?? {}).length > 0);
+  if (!asks) return 'BestEffort';
+  // Why limits decide: the API server copies limits into missing requests, so equal limits and requests mean Guaranteed.
+  const guaranteed = containers.every((c) => ['cpu', 'memory'].every((r) => c.resources?.limits?.[r] !== undefined && (c.resources.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]));
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 /** The status of a Pod whose containers have exited with `exitCode`: Succeeded for 0, Failed otherwise. */
@@ -298,6 +308,8 @@ class HollowNodeAgent implements HollowNode {
   readonly name: string;
   paused = false;
   private stopped = false;
+  /** False until the Pod cache has listed once: no Pod is synced before the agent knows them all. */
+  private synced = false;
   private readonly client: KubeClient;
   private readonly clock: Clock;
   private readonly capacity: Record<string, string>;
@@ -344,6 +356,12 @@ class HollowNodeAgent implements HollowNode {
     await this.renewLease();
     this.informer.start();
     await this.informer.waitForSync();
+    // Why reserve before syncing any Pod: after a restart, a new Pod must not be given the IP of a running one not yet looked at.
+    for (const pod of this.informer.list()) {
+      if (pod.status?.podIP && !pod.metadata.deletionTimestamp) this.ips.assign(pod.metadata.uid ?? keyOf(pod), pod.status.podIP);
+    }
+    this.synced = true;
+    this.pump();
     this.scheduleRenew();
     this.trace(`registered (pod CIDR ${this.podCIDR}, ${this.capacity.cpu} cpu, ${this.capacity.memory} memory)`);
   }
@@ -382,7 +400,10 @@ class HollowNodeAgent implements HollowNode {
       updated.status = { ...updated.status, ...hollowNodeStatus(this.name, { capacity: this.capacity, address: this.address }, this.clock.now(), node.status?.conditions ?? []) };
       try {
         await this.client.updateStatus(NODES, updated);
-        if (ready?.status !== 'True') this.trace(`reported Ready (was ${ready?.status ?? 'unset'})`);
+        if (ready?.status !== 'True') {
+          this.recorder?.event(updated, 'Normal', 'NodeReady', `Node ${this.name} status is now: NodeReady`);
+          this.trace(`reported Ready (was ${ready?.status ?? 'unset'})`);
+        }
         return;
       } catch (error) {
         if (!isConflict(error)) throw error;
@@ -461,7 +482,7 @@ class HollowNodeAgent implements HollowNode {
   }
 
   private pump(): void {
-    if (this.paused || this.stopped) return;
+    if (this.paused || this.stopped || !this.synced) return;
     for (const key of this.pending) {
       if (this.inFlight.size >= 8) break;
       if (this.inFlight.has(key)) continue; // Why wait: two syncs of one Pod at once would race each other's writes.
@@ -586,7 +607,8 @@ class HollowNodeAgent implements HollowNode {
 
   /** Resolves when no Pod sync is running or waiting (tests). */
   whenIdle(): Promise<void> {
-    if (this.inFlight.size === 0 && (this.pending.size === 0 || this.paused)) return Promise.resolve();
+    // Why paused and stopped count as idle: waiting Pods are not synced then, so nothing more will happen.
+    if (this.inFlight.size === 0 && (this.pending.size === 0 || this.paused || this.stopped)) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 

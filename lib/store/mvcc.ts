@@ -76,8 +76,14 @@ export class MvccStore {
   readonly lessor = new Lessor();
   readonly hub: WatchHub;
 
-  /** Every key that has a version, in byte order. */
-  private readonly keys: KeyString[] = [];
+  /** Every key that has a version, in byte order, except the ones in `newKeys`. */
+  private keys: KeyString[] = [];
+  /**
+   * Keys created since `keys` was last read in order. Why not insert each in
+   * place: that moves half of a large array on every create, and only range
+   * reads need the order, so they merge these in first (orderedKeys).
+   */
+  private newKeys: KeyString[] = [];
   /** Each key's versions, oldest first. */
   private readonly history = new Map<KeyString, Version[]>();
   /** Every revision's changes, oldest first: what watchers replay. */
@@ -108,7 +114,7 @@ export class MvccStore {
   /** Number of keys that exist now. */
   get keyCount(): number {
     let n = 0;
-    for (const key of this.keys) if (this.liveAt(key, this.currentRevision)) n++;
+    for (const key of this.orderedKeys()) if (this.liveAt(key, this.currentRevision)) n++;
     return n;
   }
 
@@ -273,18 +279,20 @@ export class MvccStore {
     if (revision <= this.compactRevision) throw new StoreError('COMPACTED', `already compacted at ${this.compactRevision}`);
     if (revision > this.currentRevision) throw new StoreError('FUTURE_REV', `revision ${revision} is newer than ${this.currentRevision}`);
     this.compactRevision = revision;
-    for (let i = this.keys.length - 1; i >= 0; i--) {
-      const key = this.keys[i] as KeyString;
+    const remaining: KeyString[] = [];
+    for (const key of this.orderedKeys()) {
       const versions = this.history.get(key) as Version[];
       const kept = compactVersions(versions, revision);
       for (const dropped of versions.slice(0, versions.length - kept.length)) this.bytes -= sizeOf(dropped.kv);
       if (kept.length === 0) {
         this.history.delete(key);
-        this.keys.splice(i, 1);
       } else {
         this.history.set(key, kept);
+        remaining.push(key);
       }
     }
+    // Why a new array rather than splicing out each dropped key: splicing is a pass over the array per key.
+    this.keys = remaining;
     const firstKept = this.logIndex(revision);
     this.log.splice(0, firstKept);
     this.hub.syncStep(0);
@@ -325,7 +333,7 @@ export class MvccStore {
   /** Everything the core holds, for a snapshot. */
   exportState(): CoreState {
     const versions: Version[] = [];
-    for (const key of this.keys) versions.push(...(this.history.get(key) as Version[]));
+    for (const key of this.orderedKeys()) versions.push(...(this.history.get(key) as Version[]));
     return { currentRevision: this.currentRevision, compactRevision: this.compactRevision, versions, leases: this.lessor.records() };
   }
 
@@ -377,7 +385,7 @@ export class MvccStore {
     if (!versions) {
       versions = [];
       this.history.set(key, versions);
-      this.keys.splice(lowerBound(this.keys, key), 0, key);
+      this.newKeys.push(key);
     }
     versions.push({ kv, sub: batch.events.length, deleted });
     this.bytes += sizeOf(kv);
@@ -389,11 +397,20 @@ export class MvccStore {
       if (this.history.has(range.start)) yield range.start;
       return;
     }
-    for (let i = lowerBound(this.keys, range.start); i < this.keys.length; i++) {
-      const key = this.keys[i] as KeyString;
+    const keys = this.orderedKeys();
+    for (let i = lowerBound(keys, range.start); i < keys.length; i++) {
+      const key = keys[i] as KeyString;
       if (!inRange(key, range)) return;
       yield key;
     }
+  }
+
+  /** Every key with a version, in byte order: `keys` with the keys created since merged in. */
+  private orderedKeys(): KeyString[] {
+    if (this.newKeys.length === 0) return this.keys;
+    this.keys = mergeSorted(this.keys, this.newKeys.sort());
+    this.newKeys = [];
+    return this.keys;
   }
 
   /** Index in the log of the first entry with revision >= `revision` (binary search). */
@@ -407,6 +424,18 @@ export class MvccStore {
     }
     return lo;
   }
+}
+
+/** One sorted array of the keys of two sorted arrays. */
+function mergeSorted(a: readonly KeyString[], b: readonly KeyString[]): KeyString[] {
+  const out: KeyString[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = (a[i] as KeyString) <= (b[j] as KeyString) ? (a[i++] as KeyString) : (b[j++] as KeyString);
+  while (i < a.length) out[k++] = a[i++] as KeyString;
+  while (j < b.length) out[k++] = b[j++] as KeyString;
+  return out;
 }
 
 /** The versions of one key that survive a compaction at `revision`. */

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { decode, encode } from './codec.ts';
 import type { CoreState } from './mvcc.ts';
@@ -65,6 +66,29 @@ export function writeFileAtomic(path: string, bytes: Buffer): void {
   const dirFd = openSync(dirname(path), 'r');
   fsyncSync(dirFd);
   closeSync(dirFd);
+}
+
+/**
+ * writeFileAtomic without blocking the event loop: the store keeps serving
+ * while tens of megabytes are written and synced. Only the store's own
+ * snapshots use it; their bytes are made (and the state fixed) before it starts.
+ */
+export async function writeFileAtomicAsync(path: string, bytes: Buffer): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const file = await open(tmp, 'w');
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** Reads a snapshot file. */

@@ -12,7 +12,7 @@ import { decode, encode } from './codec.ts';
 import { MAX_REQUEST_BYTES, StoreError } from './errors.ts';
 import { MvccStore, type Proposal } from './mvcc.ts';
 import type { StoreSeams } from './revisions.ts';
-import { decodeSnapshot, encodeSnapshot, readSnapshot, writeFileAtomic } from './snapshot.ts';
+import { decodeSnapshot, encodeSnapshot, readSnapshot, writeFileAtomic, writeFileAtomicAsync } from './snapshot.ts';
 import type {
   CompactRequest,
   CompactResponse,
@@ -324,7 +324,8 @@ export class Store {
       // Every record before the new segment must be applied before the snapshot can stand for it.
       while (this.appliedIndex < firstOfNewSegment - 1) await new Promise((r) => setImmediate(r));
       const index = this.appliedIndex;
-      writeFileAtomic(dataPaths(this.options.dataDir).snapFile, encodeSnapshot({ index, state: this.core.exportState() }));
+      // Why encode now but write in the background: the bytes fix the state at `index`; writing and syncing them must not stall writes.
+      await writeFileAtomicAsync(dataPaths(this.options.dataDir).snapFile, encodeSnapshot({ index, state: this.core.exportState() }));
       this.snapshotIndex = index;
       this.wal.removeBefore(firstOfNewSegment);
     } catch (err) {
