@@ -639,17 +639,23 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
     req.resume(); // drain, so the connection can answer
     throw tooLarge();
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BODY_BYTES) {
-      req.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  // Why events rather than `for await`: an async iterator per request costs more than the body it reads.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BODY_BYTES) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.resume(); // drain the rest, so the connection can answer
+      reject(tooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+    // Why: a client that goes away mid-body ends the stream with no 'end'; settling after 'end' does nothing.
+    req.once('close', () => reject(badRequest('expected a request body, got a connection closed before it ended')));
+  });
 }
 
 /** JSON.parse with the error a client can act on. */

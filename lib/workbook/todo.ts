@@ -22,3 +22,25 @@ export function todo(exercise: string): never {
 export function isTodo(err: unknown): err is TodoError {
   return err instanceof Error && err.name === 'TodoError';
 }
+
+/**
+ * Wraps each of a component's seam functions so that a TODO thrown deep
+ * inside the running component (where it would only become a 500 or a
+ * retried reconcile) is remembered; checks re-throw `seen()` so the grader
+ * says "not started" rather than "failed" or "timed out".
+ */
+export function noticeTodos<T extends object>(given: T): { wrapped: T; seen(): TodoError | undefined } {
+  let first: TodoError | undefined;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(given)) {
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        return (f as (...a: unknown[]) => unknown)(...args);
+      } catch (error) {
+        if (isTodo(error)) first ??= error;
+        throw error;
+      }
+    };
+  }
+  return { wrapped: wrapped as T, seen: () => first };
+}

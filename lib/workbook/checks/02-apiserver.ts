@@ -17,7 +17,7 @@ import { KubeApiError, KubeClient } from '../../client/client.ts';
 import { openStore } from '../../store/store.ts';
 import type { KeyValue, TxnRequest, WatchEvent } from '../../store/types.ts';
 import { CheckFailure, expectEqual, expectTrue, show } from '../expect.ts';
-import { isTodo } from '../todo.ts';
+import { noticeTodos } from '../todo.ts';
 import type { Check } from './types.ts';
 
 const PODS = findResource('', 'v1', 'pods')!;
@@ -38,27 +38,16 @@ function fn<T>(impl: Record<string, unknown>, name: string): T {
  * reports the exercise as not started rather than failed.
  */
 async function withServer(given: Partial<ApiServerSeams>, body: (client: KubeClient, token: TokenAuthenticator) => Promise<void>): Promise<void> {
-  let todoSeen: unknown;
-  const seams: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(given)) {
-    seams[name] = (...args: unknown[]) => {
-      try {
-        return (f as (...a: unknown[]) => unknown)(...args);
-      } catch (error) {
-        if (isTodo(error)) todoSeen ??= error;
-        throw error;
-      }
-    };
-  }
+  const { wrapped: seams, seen } = noticeTodos(given);
   const store = await openStore();
   const authenticator = new TokenAuthenticator();
   authenticator.add('admin-token', ADMIN);
-  const server = await startApiServer({ backend: store, authenticator, seams: seams as Partial<ApiServerSeams>, compactionIntervalMs: 0 });
+  const server = await startApiServer({ backend: store, authenticator, seams, compactionIntervalMs: 0 });
   const client = new KubeClient({ server: server.url, token: 'admin-token' });
   try {
     await body(client, authenticator);
   } catch (error) {
-    throw todoSeen ?? error;
+    throw seen() ?? error;
   } finally {
     client.close();
     await server.close();

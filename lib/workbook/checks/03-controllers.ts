@@ -20,7 +20,7 @@ import type { RollingUpdateInput, RollingUpdateStep } from '../../controllers/ro
 import { referenceSeams, type ControllerSeams } from '../../controllers/seams.ts';
 import { openStore } from '../../store/store.ts';
 import { CheckFailure, expectEqual, expectTrue, show } from '../expect.ts';
-import { isTodo } from '../todo.ts';
+import { noticeTodos } from '../todo.ts';
 import type { Check } from './types.ts';
 
 type ManageReplicas = (desired: number, pods: readonly Pod[]) => { create: number; remove: Pod[] };
@@ -53,18 +53,8 @@ interface Controllers {
  * as not started rather than timed out.
  */
 async function withControllers(given: Partial<ControllerSeams>, body: (c: Controllers) => Promise<void>): Promise<void> {
-  let todoSeen: unknown;
-  const seams: Record<string, unknown> = { ...referenceSeams };
-  for (const [name, f] of Object.entries(given)) {
-    seams[name] = (...args: unknown[]) => {
-      try {
-        return (f as (...a: unknown[]) => unknown)(...args);
-      } catch (error) {
-        if (isTodo(error)) todoSeen ??= error;
-        throw error;
-      }
-    };
-  }
+  const { wrapped, seen } = noticeTodos(given);
+  const seams: ControllerSeams = { ...referenceSeams, ...wrapped };
   const store = await openStore();
   const authenticator = new TokenAuthenticator();
   authenticator.add('admin-token', ADMIN);
@@ -72,7 +62,7 @@ async function withControllers(given: Partial<ControllerSeams>, body: (c: Contro
   const client = new KubeClient({ server: server.url, token: 'admin-token' });
   const informers = new InformerFactory(client, { clock: realClock });
   const ctx: ControllerContext = { client, informers, recorder: new MemoryEventRecorder(), clock: realClock, trace: () => {} };
-  const options = { seams: seams as unknown as ControllerSeams, nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5_000 };
+  const options = { seams, nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5_000 };
   const controllers = [new ReplicaSetController(ctx, options), new DeploymentController(ctx, options)];
   informers.start();
   await informers.waitForSync();
@@ -89,7 +79,8 @@ async function withControllers(given: Partial<ControllerSeams>, body: (c: Contro
   const until = async <T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> => {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if (todoSeen) throw todoSeen;
+      const todo = seen();
+        if (todo) throw todo;
       const value = await probe();
       if (value !== undefined && value !== false) return value;
       if (Date.now() > deadline) throw new CheckFailure(`expected ${what} within 20 s, but it did not happen`);
@@ -99,7 +90,7 @@ async function withControllers(given: Partial<ControllerSeams>, body: (c: Contro
   try {
     await body({ client, until, pods, markReady: (on) => (ready = on) });
   } catch (error) {
-    throw todoSeen ?? error;
+    throw seen() ?? error;
   } finally {
     stopped = true;
     await kubelet;

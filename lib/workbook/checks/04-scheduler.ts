@@ -17,7 +17,7 @@ import { startScheduler, type RunningScheduler } from '../../scheduler/scheduler
 import type { SchedulerSeams } from '../../scheduler/seams.ts';
 import { openStore } from '../../store/store.ts';
 import { CheckFailure, expectEqual, expectTrue, show } from '../expect.ts';
-import { isTodo } from '../todo.ts';
+import { noticeTodos } from '../todo.ts';
 import type { Check } from './types.ts';
 
 const GI = 1024 ** 3;
@@ -80,18 +80,7 @@ interface SchedulerWorld {
  * here, so the grader says "not started" rather than "failed".
  */
 async function withScheduler(given: Partial<SchedulerSeams>, nodes: Node[], body: (world: SchedulerWorld) => Promise<void>): Promise<void> {
-  let todoSeen: unknown;
-  const seams: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(given)) {
-    seams[name] = (...args: unknown[]) => {
-      try {
-        return (f as (...a: unknown[]) => unknown)(...args);
-      } catch (error) {
-        if (isTodo(error)) todoSeen ??= error;
-        throw error;
-      }
-    };
-  }
+  const { wrapped: seams, seen } = noticeTodos(given);
   const store = await openStore();
   const authenticator = new TokenAuthenticator();
   authenticator.add('admin-token', ADMIN);
@@ -103,11 +92,12 @@ async function withScheduler(given: Partial<SchedulerSeams>, nodes: Node[], body
   let scheduler: RunningScheduler | undefined;
   try {
     for (const n of nodes) await admin.create(RESOURCE.nodes, n);
-    scheduler = await startScheduler({ client: schedulerClient, seams: seams as Partial<SchedulerSeams>, recorder: events, queue: { initialBackoffMs: 100, maxBackoffMs: 200 } });
+    scheduler = await startScheduler({ client: schedulerClient, seams, recorder: events, queue: { initialBackoffMs: 100, maxBackoffMs: 200 } });
     const until = async <T>(check: () => T | Promise<T>, what: string): Promise<NonNullable<T>> => {
       const deadline = Date.now() + 15_000;
       for (;;) {
-        if (todoSeen) throw todoSeen;
+        const todo = seen();
+        if (todo) throw todo;
         const value = await check();
         if (value) return value as NonNullable<T>;
         if (Date.now() > deadline) throw new CheckFailure(`expected ${what} within 15 s, but it did not happen`);
@@ -120,7 +110,7 @@ async function withScheduler(given: Partial<SchedulerSeams>, nodes: Node[], body
     };
     await body({ admin, scheduler, events, until, placement });
   } catch (error) {
-    throw todoSeen ?? error;
+    throw seen() ?? error;
   } finally {
     await scheduler?.stop();
     admin.close();
