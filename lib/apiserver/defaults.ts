@@ -13,6 +13,7 @@ import type {
   ReplicaSet, RoleBinding, Service, Toleration,
 } from '../api/types.ts';
 import type { ResourceInfo } from './resources.ts';
+import { deepCopy } from './strategy.ts';
 
 /**
  * A copy of the object with the API defaults of its kind filled in; the input
@@ -21,7 +22,7 @@ import type { ResourceInfo } from './resources.ts';
  * both before defaulting a new Job.
  */
 export function applyDefaults<T extends KubeObject>(resource: ResourceInfo, obj: T): T {
-  return setDefaults(resource, structuredClone(obj));
+  return setDefaults(resource, deepCopy(obj));
 }
 
 /** Fills in the API defaults of its kind on an object the caller owns (a copy it just made), and returns it. */
@@ -290,7 +291,7 @@ const NODE_PROBLEM_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io
  * This is why a pod on a dead node is evicted five minutes later, not at once.
  */
 export function defaultTolerations(pod: Pod): Pod {
-  return addDefaultTolerations(structuredClone(pod));
+  return addDefaultTolerations(deepCopy(pod));
 }
 
 /** The same tolerations added to a pod the caller owns (the admission plugin's own copy), which is returned. */

@@ -651,10 +651,16 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
       reject(tooLarge());
     };
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    let ended = false;
+    req.once('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
     req.once('error', reject);
-    // Why: a client that goes away mid-body ends the stream with no 'end'; settling after 'end' does nothing.
-    req.once('close', () => reject(badRequest('expected a request body, got a connection closed before it ended')));
+    // Why: a client that goes away mid-body ends the stream with no 'end'.
+    req.once('close', () => {
+      if (!ended) reject(badRequest('expected a request body, got a connection closed before it ended'));
+    });
   });
 }
 

@@ -11,6 +11,7 @@ import type { KubeObject, ManagedFieldsEntry, StatusCause } from '../api/types.t
 import { resourceForKind } from './resources.ts';
 import { childSchema, isAtomic, listMapKeysOf, listStrategyAt, listTypeOf, schemaForKind, type ListNode, type ListStrategy, type SchemaNode } from './schema.ts';
 import { ApiError, badRequest } from './status.ts';
+import { deepCopy } from './strategy.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 function copy<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
+  return deepCopy(value);
 }
 
 // ---- JSON merge patch (RFC 7386) -------------------------------------------

@@ -40,8 +40,17 @@ export function generateName(prefix: string): string {
   return `${prefix.slice(0, 58)}${suffix}`;
 }
 
-function deepCopy<T>(value: T): T {
-  return structuredClone(value);
+/**
+ * A copy of a JSON value, which is all an API object holds. Why not
+ * structuredClone: it handles types an API object never has (dates, maps,
+ * cycles), and that costs several times more on every write.
+ */
+export function deepCopy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(deepCopy) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) if (Object.hasOwn(value, key)) copy[key] = deepCopy((value as Record<string, unknown>)[key]);
+  return copy as T;
 }
 
 // #region prepare-create

@@ -7,49 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Deployment, Pod, ReplicaSet } from '../api/types.ts';
-import { KubeApiError, type KubeClient, type WatchHandle } from '../client/client.ts';
-import { keyOf } from '../client/informer.ts';
+import { KubeApiError, type KubeClient } from '../client/client.ts';
 import { RESOURCE } from './informers.ts';
 import { startControllerManager, type RunningControllerManager } from './manager.ts';
-import { isPodActive, isPodReady } from './pod-control.ts';
-import { setPodStatus, startControllerTestCluster, waitFor, type ControllerTestCluster } from './test-helpers.ts';
+import { isPodActive } from './pod-control.ts';
+import { startControllerTestCluster, startReadyMarker, trackActivePods, waitFor, type ControllerTestCluster } from './test-helpers.ts';
 
 /** The controller manager with chapter 3's two controllers, as `kube-controller-manager --controllers=deployment,replicaset` would run. */
 function startManager(client: KubeClient): Promise<RunningControllerManager> {
   return startControllerManager({ client, controllers: ['deployment', 'replicaset'] });
-}
-
-/** Plays the kubelet: marks every active Pod Running and Ready, unless paused. */
-function startReadyMarker(client: KubeClient): { pause(value: boolean): void; stop(): Promise<void> } {
-  let stopped = false;
-  let paused = false;
-  const loop = (async () => {
-    while (!stopped) {
-      if (!paused) {
-        const pods = (await client.list<Pod>(RESOURCE.pods, { namespace: 'default' }).catch(() => ({ items: [] as Pod[] }))).items;
-        for (const pod of pods.filter((p) => isPodActive(p) && !isPodReady(p))) {
-          await setPodStatus(client, 'default', pod.metadata.name ?? '', { phase: 'Running', ready: true }).catch(() => undefined);
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, 30));
-    }
-  })();
-  return { pause: (value) => (paused = value), stop: async () => ((stopped = true), await loop) };
-}
-
-/** Watches the Pods of an app from a list onward and keeps the largest number active at any revision. */
-async function trackActivePods(client: KubeClient, app: string): Promise<{ max(): number; current(): number; stop(): void }> {
-  const list = await client.list<Pod>(RESOURCE.pods, { namespace: 'default', labelSelector: `app=${app}` });
-  const active = new Map(list.items.map((p) => [keyOf(p), isPodActive(p)]));
-  const count = () => [...active.values()].filter(Boolean).length;
-  let max = count();
-  const watch: WatchHandle = client.watch(RESOURCE.pods, { namespace: 'default', labelSelector: `app=${app}`, resourceVersion: list.metadata.resourceVersion }, (event) => {
-    const pod = event.object as Pod;
-    if (event.type === 'DELETED') active.delete(keyOf(pod));
-    else if (event.type === 'ADDED' || event.type === 'MODIFIED') active.set(keyOf(pod), isPodActive(pod));
-    max = Math.max(max, count());
-  });
-  return { max: () => max, current: count, stop: () => watch.stop() };
 }
 
 function deployment(name: string, replicas: number, image: string, rollingUpdate: { maxSurge: number | string; maxUnavailable: number | string } = { maxSurge: 2, maxUnavailable: 0 }): Deployment {

@@ -11,12 +11,14 @@ import { join } from 'node:path';
 import type { KubeObject, Lease, Node, Pod } from '../api/types.ts';
 import type { ResourceInfo } from '../apiserver/resources.ts';
 import { startCluster, type Cluster } from '../cluster/cluster.ts';
-import { isAlreadyExists, isConflict, isNotFound, realClock, type KubeClient } from '../client/client.ts';
+import { isAlreadyExists, isConflict, isNotFound, realClock, type KubeClient, type WatchHandle } from '../client/client.ts';
+import { keyOf } from '../client/informer.ts';
 import { ApiEventRecorder, type RecordedEvent } from '../client/events.ts';
 import type { Controller, ControllerContext } from './controller.ts';
 import { InformerFactory, RESOURCE } from './informers.ts';
 import type { ControllerOptions } from './manager.ts';
 import type { ControllerSeams } from './seams.ts';
+import { isPodActive, isPodReady } from './pod-control.ts';
 
 /** A cluster for one test file; `stop` also removes its directory. */
 export interface ControllerTestCluster extends Cluster {
@@ -249,4 +251,37 @@ export async function postNodeReady(client: KubeClient, name: string): Promise<N
       if (!isConflict(error)) throw error;
     }
   }
+}
+
+/** Plays the kubelet: marks every active Pod Running and Ready, unless paused. */
+export function startReadyMarker(client: KubeClient): { pause(value: boolean): void; stop(): Promise<void> } {
+  let stopped = false;
+  let paused = false;
+  const loop = (async () => {
+    while (!stopped) {
+      if (!paused) {
+        const pods = (await client.list<Pod>(RESOURCE.pods, { namespace: 'default' }).catch(() => ({ items: [] as Pod[] }))).items;
+        for (const pod of pods.filter((p) => isPodActive(p) && !isPodReady(p))) {
+          await setPodStatus(client, 'default', pod.metadata.name ?? '', { phase: 'Running', ready: true }).catch(() => undefined);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  })();
+  return { pause: (value) => (paused = value), stop: async () => ((stopped = true), await loop) };
+}
+
+/** Watches the Pods of an app from a list onward and keeps the largest number active at any revision. */
+export async function trackActivePods(client: KubeClient, app: string): Promise<{ max(): number; current(): number; stop(): void }> {
+  const list = await client.list<Pod>(RESOURCE.pods, { namespace: 'default', labelSelector: `app=${app}` });
+  const active = new Map(list.items.map((p) => [keyOf(p), isPodActive(p)]));
+  const count = () => [...active.values()].filter(Boolean).length;
+  let max = count();
+  const watch: WatchHandle = client.watch(RESOURCE.pods, { namespace: 'default', labelSelector: `app=${app}`, resourceVersion: list.metadata.resourceVersion }, (event) => {
+    const pod = event.object as Pod;
+    if (event.type === 'DELETED') active.delete(keyOf(pod));
+    else if (event.type === 'ADDED' || event.type === 'MODIFIED') active.set(keyOf(pod), isPodActive(pod));
+    max = Math.max(max, count());
+  });
+  return { max: () => max, current: count, stop: () => watch.stop() };
 }

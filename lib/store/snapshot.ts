@@ -28,12 +28,17 @@ export interface Snapshot {
 // #region snapshot-format
 /** Serialises a snapshot: header and JSON, padding to a multiple of 512 with the length last, then the SHA-256. */
 export function encodeSnapshot(snapshot: Snapshot): Buffer {
-  const content = Buffer.concat([HEADER, encode(snapshot)]);
-  const padding = (ALIGN - ((content.length + LENGTH_BYTES) % ALIGN)) % ALIGN;
-  const length = Buffer.alloc(LENGTH_BYTES);
-  length.writeBigUInt64BE(BigInt(content.length));
-  const body = Buffer.concat([content, Buffer.alloc(padding), length]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+  const json = encode(snapshot);
+  const contentLength = HEADER.length + json.length;
+  const padding = (ALIGN - ((contentLength + LENGTH_BYTES) % ALIGN)) % ALIGN;
+  const bodyLength = contentLength + padding + LENGTH_BYTES;
+  // Why one buffer filled in place: a snapshot is tens of megabytes, and each concatenation copied all of it again.
+  const bytes = Buffer.alloc(bodyLength + HASH_BYTES); // zeros: the padding
+  HEADER.copy(bytes, 0);
+  json.copy(bytes, HEADER.length);
+  bytes.writeBigUInt64BE(BigInt(contentLength), bodyLength - LENGTH_BYTES);
+  createHash('sha256').update(bytes.subarray(0, bodyLength)).digest().copy(bytes, bodyLength);
+  return bytes;
 }
 
 /** Parses a snapshot; `source` names it in errors. Throws when the bytes are not an intact snapshot. */
