@@ -109,25 +109,8 @@ export async function runControllers(
 }
 // #endregion run-controller
 
-/** Polls `probe` until it returns something other than undefined/false, or fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`expected ${what} within ${timeoutMs} ms, got ${detail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** Polls until a probe holds (lib/workbook/waiting.ts), under the name these tests use. */
+export { waitUntil as waitFor } from '../workbook/waiting.ts';
 
 /** The object, or undefined when the API server answers 404. */
 export async function getOrUndefined<T extends KubeObject>(client: KubeClient, info: ResourceInfo, namespace: string | undefined, name: string): Promise<T | undefined> {
