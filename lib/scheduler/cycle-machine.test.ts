@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import type { Pod } from '../api/types.ts';
-import { schedulingCycle, type BindDoneEvent, type FilterOutcome } from './cycle-machine.ts';
+import { MAX_BINDINGS_IN_FLIGHT, schedulingCycle, type BindDoneEvent, type FilterOutcome } from './cycle-machine.ts';
 import type { QueuedPod } from './queue.ts';
 
 function queued(name: string): QueuedPod {
@@ -99,5 +99,33 @@ describe('the scheduling cycle machine', () => {
     });
     assert.equal(log[0], 'unschedulable default/bad: scheduling failed: boom');
     assert.equal(log[1], 'assume default/good on node-2');
+  });
+  it('With every binding slot taken, the cycle waits for one to finish before it takes the next Pod.', async () => {
+    const pods = Array.from({ length: MAX_BINDINGS_IN_FLIGHT + 3 }, (_, i) => queued(`p${i}`));
+    const finishers: Array<() => void> = [];
+    let popped = 0;
+    const machine = schedulingCycle.provide({
+      actors: {
+        nextPod: fromPromise(async () => {
+          popped++;
+          return pods.shift() ?? new Promise<undefined>(() => {});
+        }),
+        filter: fromPromise<FilterOutcome, { pod: QueuedPod }>(async () => ({ feasible: ['node-2'], message: '' })),
+        score: fromPromise<string, { pod: QueuedPod; feasible: string[] }>(async () => 'node-2'),
+        bind: fromCallback<BindDoneEvent, { pod: QueuedPod; node: string; actorId: string }>(({ input, sendBack }) => {
+          finishers.push(() => sendBack({ type: 'pod.bound', actorId: input.actorId, pod: input.pod, node: input.node, outcome: 'bound', message: 'bound' }));
+        }),
+      },
+    });
+    const actor = createActor(machine).start();
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+    await settle();
+    assert.equal(finishers.length, MAX_BINDINGS_IN_FLIGHT, 'bindings started');
+    assert.equal(popped, MAX_BINDINGS_IN_FLIGHT, 'Pods taken from the queue');
+    assert.ok(actor.getSnapshot().matches('waitingForBindingSlot'));
+    finishers[0]!();
+    await settle();
+    assert.equal(finishers.length, MAX_BINDINGS_IN_FLIGHT + 1, 'one finished binding lets exactly one more start');
+    actor.stop();
   });
 });

@@ -8,7 +8,7 @@
  * recorded as FailedScheduling and parked in the queue. This machine really
  * runs the scheduler: startScheduler provides the actors and actions.
  */
-import { assign, fromCallback, fromPromise, setup, stopChild } from 'xstate';
+import { assign, fromCallback, fromPromise, not, setup, stopChild } from 'xstate';
 import type { QueuedPod } from './queue.ts';
 
 /** What filtering says about one Pod: how many nodes fit, and the FailedScheduling message if none. */
@@ -50,6 +50,14 @@ export interface CycleContext {
 type CycleEvent = BindDoneEvent;
 
 // #region cycle
+/**
+ * At most this many bindings in flight. Why a bound: each binding is an HTTPS
+ * request; without one, a burst of thousands of Pods opens thousands of TLS
+ * connections at once (client-go multiplexes them over one HTTP/2 connection
+ * instead). A full set of bindings makes the cycle wait for one to finish.
+ */
+export const MAX_BINDINGS_IN_FLIGHT = 32;
+
 /** The scheduling cycle: waitingForPod → filtering → scoring → binding (spawned) → waitingForPod, or → unschedulable. */
 export const schedulingCycle = setup({
   types: {
@@ -74,6 +82,7 @@ export const schedulingCycle = setup({
   guards: {
     queueClosed: ({ event }) => (event as unknown as { output: QueuedPod | undefined }).output === undefined,
     noFeasibleNode: ({ event }) => (event as unknown as { output: FilterOutcome }).output.feasible.length === 0,
+    bindingSlotsFull: ({ context }) => context.binding >= MAX_BINDINGS_IN_FLIGHT,
   },
 }).createMachine({
   id: 'schedulingCycle',
@@ -131,7 +140,11 @@ export const schedulingCycle = setup({
           return { binding: context.binding + 1, scheduled: context.scheduled + 1 };
         }),
       ],
-      always: { target: 'waitingForPod' },
+      always: [{ guard: 'bindingSlotsFull', target: 'waitingForBindingSlot' }, { target: 'waitingForPod' }],
+    },
+    // Why no invoke: the root's pod.bound / pod.bindFailed free a slot, and `always` looks again after each event.
+    waitingForBindingSlot: {
+      always: { guard: not('bindingSlotsFull'), target: 'waitingForPod' },
     },
     // #endregion binding-state
     unschedulable: {
