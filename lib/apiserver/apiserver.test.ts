@@ -255,6 +255,7 @@ describe('The API server over HTTPS', () => {
     const scheduler = cluster.clientAs('system:kube-scheduler');
     const status = await scheduler.bind('default', 'to-bind', 'node-2');
     assert.equal((status as Status).status, 'Success');
+    assert.equal((status as Status).code, 201, 'a bare Success Status whose code the create handler filled in');
     const bound = (await admin.get(PODS, 'default', 'to-bind')) as Pod;
     assert.equal(bound.spec.nodeName, 'node-2');
     const condition = bound.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -263,7 +264,7 @@ describe('The API server over HTTPS', () => {
     const again = await call(cluster, { method: 'POST', path: '/api/v1/namespaces/default/pods/to-bind/binding', body: binding, user: 'system:kube-scheduler' });
     assert.equal(again.code, 409);
     assert.equal(again.body.reason, 'Conflict');
-    assert.match(again.body.message, /already assigned to node "node-2"/);
+    assert.equal(again.body.message, 'Operation cannot be fulfilled on pods/binding "to-bind": pod to-bind is already assigned to node "node-2"');
     assert.equal(((await admin.get(PODS, 'default', 'to-bind')) as Pod).spec.nodeName, 'node-2', 'expected the first binding to stand');
   });
 

@@ -39,3 +39,25 @@ describe('graceful deletion of a bound Pod', () => {
     kubelet.close();
   });
 });
+
+describe('binding while others write the Pod', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startTestCluster();
+  });
+  after(() => cluster.stop());
+
+  it('binds an unbound Pod even when other writers change it at the same moment, as upstream re-reads and retries', async () => {
+    const admin = cluster.admin;
+    const scheduler = cluster.clientAs('system:kube-scheduler');
+    for (let round = 0; round < 5; round++) {
+      const name = `busy-${round}`;
+      await admin.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'web', image: 'nginx:1.14.2' }] } } as Pod);
+      const writers = Array.from({ length: 10 }, (_, i) => admin.patch(PODS, 'default', name, { metadata: { labels: { [`w${i}`]: 'x' } } }, 'merge'));
+      const [bind] = await Promise.allSettled([scheduler.bind('default', name, 'node-2'), ...writers]);
+      assert.equal(bind.status, 'fulfilled', `round ${round}: the binding was refused: ${bind.status === 'rejected' ? String(bind.reason) : ''}`);
+      assert.equal((await admin.get<Pod>(PODS, 'default', name)).spec.nodeName, 'node-2');
+    }
+    scheduler.close();
+  });
+});

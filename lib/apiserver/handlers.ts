@@ -34,7 +34,6 @@ import {
   MAX_REQUEST_BODY_BYTES,
   methodNotAllowed,
   pathNotFound,
-  success,
   tooLarge,
   unauthorized,
   unsupportedMediaType,
@@ -330,7 +329,8 @@ export class Handlers {
     if (dryRun) return { status: ctx.current && ctx.outcome !== 'created' ? 200 : 201, body: object };
     if (info.verb === 'create' && info.subresource === 'binding') {
       await this.deps.registry.update(resource, object, Number(ctx.current!.metadata.resourceVersion));
-      return { status: 201, body: success({ resource: 'pods', name: info.name }) };
+      // Why no details and code 201: upstream's BindingREST answers a bare Success Status, and the create handler fills in its code.
+      return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
     }
     if (!ctx.current || ctx.outcome === 'created') {
       const stored = await this.create(resource, object);
@@ -578,8 +578,8 @@ function gracePeriod(resource: ResourceInfo, current: KubeObject, options: Delet
 function bindPod(pod: Pod, binding: KubeObject, now: number): Pod {
   const target = (binding as { target?: { name?: string; kind?: string } }).target;
   if (!target?.name) throw invalid('Binding', undefined, pod.metadata.name ?? '', [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
-  if (pod.metadata.deletionTimestamp) throw conflict({ resource: 'pods', name: pod.metadata.name }, 'pod is being deleted, cannot be assigned to a host');
-  if (pod.spec.nodeName) throw conflict({ resource: 'pods', name: pod.metadata.name }, `pod ${pod.metadata.name} is already assigned to node "${pod.spec.nodeName}"`);
+  if (pod.metadata.deletionTimestamp) throw conflict({ resource: 'pods/binding', name: pod.metadata.name }, `pod ${pod.metadata.name} is being deleted, cannot be assigned to a host`);
+  if (pod.spec.nodeName) throw conflict({ resource: 'pods/binding', name: pod.metadata.name }, `pod ${pod.metadata.name} is already assigned to node "${pod.spec.nodeName}"`);
   // Why copies of only spec and status: those are the parts a binding changes; the stored Pod stays as it was read.
   const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
   conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(now) });

@@ -13,6 +13,12 @@ import { ApiError, asApiError } from './status.ts';
 
 /** How many times a write that lost a race to another writer is re-admitted before the 409 goes to the client. */
 export const MAX_CONFLICT_RETRIES = 5;
+/**
+ * How often a binding retries a lost race. Why more than a patch: upstream's
+ * BindingREST loops until the Pod is bound or gone; every retry re-reads the
+ * Pod, so only a Pod that others keep writing can need many.
+ */
+export const MAX_BINDING_RETRIES = 50;
 
 /** What the machine ends with: the reply to send, or the error to send as a Status (nothing for a stream). */
 export interface PipelineOutput {
@@ -59,6 +65,8 @@ export const requestPipeline = setup({
     canRetry: ({ context, event }) => {
       const error = asApiError((event as { error?: unknown }).error);
       const r = context.request;
+      // A binding too: like upstream's, it re-reads the Pod and binds it if it is still unbound.
+      if (r.info.subresource === 'binding') return error.reason === 'Conflict' && r.attempts < MAX_BINDING_RETRIES;
       const unconditional = r.info.verb === 'patch' || (r.info.verb === 'update' && !(r.input as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion);
       return error.reason === 'Conflict' && unconditional && r.attempts < MAX_CONFLICT_RETRIES;
     },
