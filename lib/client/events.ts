@@ -90,50 +90,57 @@ export class ApiEventRecorder implements EventRecorder {
     const involved = objectReference(object);
     // Why "default" for Nodes: an Event is namespaced, and a cluster-scoped object's events live in default, as upstream records them.
     const namespace = involved.namespace || 'default';
-    const key = [involved.kind, namespace, involved.name, involved.uid, type, reason, message].join('\u0000');
     const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // #region aggregate
+    const key = [involved.kind, namespace, involved.name, involved.uid, type, reason, message].join('\u0000');
     const previous = this.seen.get(key);
-    let write: Promise<unknown>;
-    if (previous) {
-      previous.count += 1;
-      const count = previous.count;
-      write = previous.written.then((ok) => (ok ? this.client.patch(EVENTS, previous.namespace, previous.name, { count, lastTimestamp: now }, 'merge') : undefined));
-      this.options.onEvent?.({ type, reason, message, object: `${involved.kind?.toLowerCase()}/${involved.name}`, namespace, count });
-    } else {
-      const name = `${involved.name}.${this.uniqueSuffix()}`;
-      const body: Event = {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name, namespace },
-        involvedObject: involved,
-        reason,
-        message,
-        type,
-        source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-        eventTime: null,
-        reportingComponent: this.source.component,
-        reportingInstance: this.source.host ?? '',
-      };
-      const written = this.client.create(EVENTS, body).then(
-        () => true,
-        (error) => {
-          this.options.onError?.(error);
-          this.seen.delete(key);
-          return false;
-        },
-      );
-      this.seen.set(key, { name, namespace, count: 1, firstTimestamp: now, written });
-      write = written;
-      this.options.onEvent?.({ type, reason, message, object: `${involved.kind?.toLowerCase()}/${involved.name}`, namespace, count: 1 });
-    }
+    // Why a count and not a new object: a controller that retries every few seconds would otherwise fill the store with copies.
+    const write = previous ? this.recordRepeat(previous, now) : this.recordFirst(key, { involvedObject: involved, namespace, type, reason, message, now });
+    // #endregion aggregate
+    this.options.onEvent?.({ type, reason, message, object: `${involved.kind?.toLowerCase()}/${involved.name}`, namespace, count: previous?.count ?? 1 });
     const tracked = write.catch((error) => this.options.onError?.(error));
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
     // Why a cap: a long-running component would otherwise remember every event it ever recorded.
     if (this.seen.size > 4096) this.seen.delete(this.seen.keys().next().value as string);
+  }
+
+  /** A repeat: one more on the first event's count, and a new lastTimestamp, once the first is written. */
+  private recordRepeat(previous: Aggregate, now: string): Promise<unknown> {
+    previous.count += 1;
+    const count = previous.count;
+    return previous.written.then((ok) => (ok ? this.client.patch(EVENTS, previous.namespace, previous.name, { count, lastTimestamp: now }, 'merge') : undefined));
+  }
+
+  /** A first occurrence: a new Event object, remembered under `key` for its repeats. */
+  private recordFirst(key: string, e: { involvedObject: ObjectReference; namespace: string; type: 'Normal' | 'Warning'; reason: string; message: string; now: string }): Promise<boolean> {
+    const name = `${e.involvedObject.name}.${this.uniqueSuffix()}`;
+    const body: Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: e.namespace },
+      involvedObject: e.involvedObject,
+      reason: e.reason,
+      message: e.message,
+      type: e.type,
+      source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
+      firstTimestamp: e.now,
+      lastTimestamp: e.now,
+      count: 1,
+      eventTime: null,
+      reportingComponent: this.source.component,
+      reportingInstance: this.source.host ?? '',
+    };
+    const written = this.client.create(EVENTS, body).then(
+      () => true,
+      (error) => {
+        this.options.onError?.(error);
+        this.seen.delete(key);
+        return false;
+      },
+    );
+    this.seen.set(key, { name, namespace: e.namespace, count: 1, firstTimestamp: e.now, written });
+    return written;
   }
 
   async flush(): Promise<void> {

@@ -53,7 +53,7 @@ export interface ClusterOptions {
   controllers?: boolean | string[];
   /** The learner's versions of chapter 3's functions, for the lab. */
   controllerSeams?: Partial<ControllerSeams>;
-  /** How long a Node may go without renewing its Lease before it is NotReady (upstream 40 s). */
+  /** How long a Node may go without renewing its Lease before it is NotReady (upstream: 50 s since 1.32). */
   nodeMonitorGracePeriodMs?: number;
   /** How often the node lifecycle controller looks at the Nodes (upstream 5 s). */
   nodeMonitorPeriodMs?: number;

@@ -24,7 +24,7 @@ import { referenceSeams, type ControllerSeams } from './seams.ts';
 /** Settings that some controllers read; all have the upstream defaults. */
 export interface ControllerOptions {
   seams: ControllerSeams;
-  /** How long a Node may go without renewing its Lease before it is marked NotReady/Unknown (upstream: 40 s). */
+  /** How long a Node may go without renewing its Lease before it is marked NotReady/Unknown (upstream: 50 s since 1.32, 40 s before). */
   nodeMonitorGracePeriodMs: number;
   /** How often the node lifecycle controller looks at every Node (upstream: 5 s). */
   nodeMonitorPeriodMs: number;
@@ -33,7 +33,7 @@ export interface ControllerOptions {
 /** The defaults of kube-controller-manager. */
 export const DEFAULT_CONTROLLER_OPTIONS: ControllerOptions = {
   seams: referenceSeams,
-  nodeMonitorGracePeriodMs: 40_000,
+  nodeMonitorGracePeriodMs: 50_000,
   nodeMonitorPeriodMs: 5_000,
 };
 
@@ -125,6 +125,7 @@ export async function startControllerManager(options: ControllerManagerOptions):
     nodeMonitorPeriodMs: options.nodeMonitorPeriodMs ?? DEFAULT_CONTROLLER_OPTIONS.nodeMonitorPeriodMs,
   };
 
+  // #region sync-then-run
   // Why build every controller before starting the informers: each registers
   // its handlers and indexes first, so none misses the initial list.
   const controllers = new Map<string, Controller>();
@@ -137,6 +138,7 @@ export async function startControllerManager(options: ControllerManagerOptions):
   // Why wait for the sync: a ReplicaSet controller that ran on an empty Pod cache would create every replica again.
   for (const controller of controllers.values()) controller.run(options.workers ?? 2);
   trace(`controller manager: started ${names.join(', ')}`);
+  // #endregion sync-then-run
 
   return {
     controllers,

@@ -88,6 +88,7 @@ export class ControllerExpectations {
 
   constructor(private readonly now: () => number) {}
 
+  // #region expectation-counts
   /** Records that `adds` creations and the deletions of `deletedUids` are about to be made for `key`. */
   expect(key: string, adds: number, deletedUids: string[] = []): void {
     this.byKey.set(key, { add: adds, del: new Set(deletedUids), at: this.now() });
@@ -110,6 +111,7 @@ export class ControllerExpectations {
     if (!e) return true;
     return (e.add <= 0 && e.del.size === 0) || this.now() - e.at > EXPECTATIONS_TIMEOUT_MS;
   }
+  // #endregion expectation-counts
 
   /** Forgets `key` (its owner was deleted). */
   delete(key: string): void {

@@ -58,6 +58,7 @@ export interface RollingUpdateStep {
   scaleDownOld: number;
 }
 
+// #region rolling-update-arithmetic
 /**
  * Exercise 3.3: one step of a rolling update. The new ReplicaSet grows while
  * the total stays within replicas + maxSurge; old Pods go while the
@@ -83,6 +84,7 @@ export function rollingUpdateStep(input: RollingUpdateInput): RollingUpdateStep 
   const healthy = Math.max(0, Math.min(newAvailable + oldAvailable - minAvailable, maxScaledDown - unhealthy, oldAvailable));
   return { newReplicas: grownNew, scaleDownOld: Math.min(oldReplicas, unhealthy + healthy) };
 }
+// #endregion rolling-update-arithmetic
 // #endregion rolling-update-step
 
 // ---- ReplicaSets of a Deployment ----------------------------------------------

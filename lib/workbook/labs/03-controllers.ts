@@ -140,7 +140,7 @@ export const lab: Lab = {
         });
         const gone = [...before].filter((name) => !after.some((p) => p.metadata.name === name));
         ctx.show('after scaling back to 3, deleted', gone.join('\n'));
-        ctx.say('The Deployment only changed its ReplicaSet\'s replicas; the ReplicaSet controller chose which Pods to delete. All are Pending and unscheduled, so it took the newest first.');
+        ctx.say('The Deployment only changed its ReplicaSet\'s replicas; the ReplicaSet controller chose which Pods to delete. All are Pending and unscheduled, so age decides: the newest go first - and Pods created within the same second tie, since creationTimestamp counts whole seconds.');
       },
     },
     {
