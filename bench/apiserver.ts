@@ -12,8 +12,7 @@
  * kube-apiserver does, so the clients' work (100 watch streams to parse) runs
  * on the other core. Sizes come from the environment (see optionsFromEnv).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,9 +23,8 @@ import { resourceForKind } from '../lib/apiserver/resources.ts';
 import { KubeClient, type WatchHandle } from '../lib/client/client.ts';
 import { loadContext } from '../lib/client/kubeconfig.ts';
 import { startCluster } from '../lib/cluster/cluster.ts';
-import { projectRoot } from '../lib/workbook/root.ts';
+import { startServerProcess as startSharedServerProcess } from './helpers/server-process.ts';
 import { printTable } from './helpers/table.ts';
-import { healthy } from '../lib/cluster/main.ts';
 import { histogramDelta, histogramQuantile, readHistogram, type Histogram } from '../lib/apiserver/metrics.ts';
 
 /** How big a run is. */
@@ -78,7 +76,6 @@ const SLO_MS = { singleObject: 1000, namespacedList: 5000 };
 const GOAL = 50;
 
 const NAMESPACES = mustResource('v1', 'Namespace');
-const PODS = mustResource('v1', 'Pod');
 
 function mustResource(apiVersion: string, kind: string) {
   const info = resourceForKind(apiVersion, kind);
@@ -95,51 +92,12 @@ interface Target {
   stop(): Promise<void>;
 }
 
-/**
- * Starts `npm run cluster`'s cluster process on a fresh folder and waits until
- * it answers. APISERVER_BENCH_CPU_PROF=<dir> runs it under `node --cpu-prof`.
- */
+/** Starts `npm run cluster`'s store and API server process; APISERVER_BENCH_CPU_PROF=<dir> runs it under `node --cpu-prof`. */
 async function startServerProcess(): Promise<Target> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-apiserver-'));
-  const logFile = join(dir, 'cluster.log');
-  const out = openSync(logFile, 'a');
-  const profile = process.env.APISERVER_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.APISERVER_BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(projectRoot, 'lib/cluster/main.ts'), 'run', '--dir', dir], {
-    cwd: projectRoot,
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const stop = async () => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    const statePath = join(dir, 'state.json');
-    for (let waited = 0; ; waited += 100) {
-      if (child.exitCode !== null) throw new Error(`expected the cluster process to keep running, got exit code ${child.exitCode}; its log:\n${readFileSync(logFile, 'utf8')}`);
-      if (waited > 30_000) throw new Error(`expected the cluster process to answer within 30 s, got no answer; its log:\n${readFileSync(logFile, 'utf8')}`);
-      if (existsSync(statePath)) {
-        const context = loadContext({ path: join(dir, 'kubeconfig') });
-        if (await healthy(context.server, context.ca)) return { server: context.server, token: context.token, ca: context.ca, stop };
-      }
-      await sleep(100);
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const server = await startSharedServerProcess('bench-apiserver', process.env.APISERVER_BENCH_CPU_PROF);
+  const context = loadContext({ path: join(server.dir, 'kubeconfig') });
+  return { server: context.server, token: context.token, ca: context.ca, stop: server.stop };
 }
-
-/** SIGTERM (the cluster closes its store cleanly), SIGKILL after 10 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 
 /** startCluster in this process: the API server shares the event loop with the clients. */
 async function startInProcess(): Promise<Target> {

@@ -12,8 +12,7 @@
  * of its own; the scheduler and the clients creating Pods run here, in this
  * process. SCHEDULER_BENCH_SERVER=in-process puts the API server here too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,6 @@ import type { Event, Node, Pod } from '../lib/api/types.ts';
 import { KubeClient } from '../lib/client/client.ts';
 import { MemoryEventRecorder } from '../lib/client/events.ts';
 import { loadContext, type ResolvedContext } from '../lib/client/kubeconfig.ts';
-import { healthy } from '../lib/cluster/main.ts';
 import { startCluster } from '../lib/cluster/cluster.ts';
 import { RESOURCE } from '../lib/controllers/informers.ts';
 import { deepFreeze } from '../lib/client/informer.ts';
@@ -31,7 +29,7 @@ import { SchedulingQueue } from '../lib/scheduler/queue.ts';
 import { cycleFor, startScheduler } from '../lib/scheduler/scheduler.ts';
 import { referenceSeams } from '../lib/scheduler/seams.ts';
 import { createActor } from 'xstate';
-import { projectRoot } from '../lib/workbook/root.ts';
+import { startServerProcess as startSharedServerProcess } from './helpers/server-process.ts';
 import { printTable } from './helpers/table.ts';
 
 /** How big a run is. */
@@ -78,44 +76,10 @@ interface Target {
   stop(): Promise<void>;
 }
 
-/** `npm run cluster`'s process with the API server alone; SCHEDULER_BENCH_CPU_PROF=<dir> profiles it. */
+/** `npm run cluster`'s process with the API server alone; SCHEDULER_BENCH_SERVER_CPU_PROF=<dir> profiles it. */
 async function startServerProcess(): Promise<Target> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-scheduler-'));
-  const logFile = join(dir, 'cluster.log');
-  const out = openSync(logFile, 'a');
-  const profile = process.env.SCHEDULER_BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SCHEDULER_BENCH_SERVER_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(projectRoot, 'lib/cluster/main.ts'), 'run', '--dir', dir, '--without', 'controllers,scheduler,nodes'], {
-    cwd: projectRoot,
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const stop = async () => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    for (let waited = 0; ; waited += 100) {
-      if (child.exitCode !== null) throw new Error(`expected the cluster process to keep running, got exit code ${child.exitCode}; its log:\n${readFileSync(logFile, 'utf8')}`);
-      if (waited > 60_000) throw new Error(`expected the cluster process to answer within 60 s, got no answer; its log:\n${readFileSync(logFile, 'utf8')}`);
-      if (existsSync(join(dir, 'state.json')) && existsSync(join(dir, 'scheduler.conf'))) {
-        const admin = loadContext({ path: join(dir, 'kubeconfig') });
-        if (await healthy(admin.server, admin.ca)) return { admin, scheduler: loadContext({ path: join(dir, 'scheduler.conf') }), stop };
-      }
-      await sleep(100);
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  const server = await startSharedServerProcess('bench-scheduler', process.env.SCHEDULER_BENCH_SERVER_CPU_PROF);
+  return { admin: loadContext({ path: join(server.dir, 'kubeconfig') }), scheduler: loadContext({ path: join(server.dir, 'scheduler.conf') }), stop: server.stop };
 }
 
 async function startInProcess(): Promise<Target> {
