@@ -147,6 +147,8 @@ export const rolloutMachine = setup({
     stepFailed: ({ context }) => context.step === undefined,
   },
   actions: {
+    // Why keep the error: the reconcile ends as failed with it, and the work queue retries the key later.
+    recordError: assign({ error: ({ event }) => (event as { error?: unknown }).error }),
     // Why catch here: an exception thrown inside an action would escape the actor; the error ends the reconcile as failed instead, to be retried.
     planStep: assign(({ context }) => {
       try {
@@ -192,7 +194,7 @@ export const rolloutMachine = setup({
         src: 'scaleReplicaSets',
         input: ({ context }) => ({ deployment: context.deployment, changes: scalingChanges(context) }),
         onDone: [{ guard: 'isPaused', target: 'cleaningUp' }, { target: 'reportingStatus' }],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+        onError: { target: 'failed', actions: 'recordError' },
       },
     },
     recreating: {
@@ -212,7 +214,7 @@ export const rolloutMachine = setup({
             src: 'scaleReplicaSets',
             input: ({ context }) => ({ deployment: context.deployment, changes: context.oldRSs.filter((rs) => (rs.spec.replicas ?? 0) > 0).map((rs) => ({ rs, replicas: 0 })) }),
             onDone: '#rollout.reportingStatus',
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
         creatingNew: {
@@ -220,7 +222,7 @@ export const rolloutMachine = setup({
             src: 'createReplicaSet',
             input: ({ context }) => ({ deployment: context.deployment, replicas: replicasOf(context.deployment), oldRSs: context.oldRSs }),
             onDone: { target: '#rollout.reportingStatus', actions: assign({ newRS: ({ event }) => event.output, progress: 'NewReplicaSetCreated' }) },
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
         syncingRevision: {
@@ -231,7 +233,7 @@ export const rolloutMachine = setup({
               { guard: ({ event, context }) => (event.output.spec.replicas ?? 0) === replicasOf(context.deployment), target: '#rollout.cleaningUp', actions: assign({ newRS: ({ event }) => event.output }) },
               { target: 'scalingUpNew', actions: assign({ newRS: ({ event }) => event.output }) },
             ],
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
         scalingUpNew: {
@@ -239,7 +241,7 @@ export const rolloutMachine = setup({
             src: 'scaleReplicaSets',
             input: ({ context }) => ({ deployment: context.deployment, changes: [{ rs: context.newRS!, replicas: replicasOf(context.deployment) }] }),
             onDone: { target: '#rollout.reportingStatus', actions: assign({ progress: 'ReplicaSetUpdated' }) },
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
       },
@@ -258,7 +260,7 @@ export const rolloutMachine = setup({
             src: 'createReplicaSet',
             input: ({ context }) => ({ deployment: context.deployment, replicas: context.step?.newReplicas ?? 0, oldRSs: context.oldRSs }),
             onDone: { target: '#rollout.reportingStatus', actions: assign({ newRS: ({ event }) => event.output, progress: 'NewReplicaSetCreated' }) },
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
         syncingRevision: {
@@ -266,7 +268,7 @@ export const rolloutMachine = setup({
             src: 'syncRevision',
             input: ({ context }) => ({ deployment: context.deployment, newRS: context.newRS!, oldRSs: context.oldRSs }),
             onDone: { target: 'planning', actions: assign({ newRS: ({ event }) => event.output }) },
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
         // One step per reconcile, as upstream: grow the new ReplicaSet if it may, else shrink the old ones if they may.
@@ -279,7 +281,7 @@ export const rolloutMachine = setup({
             src: 'scaleReplicaSets',
             input: ({ context }) => ({ deployment: context.deployment, changes: [{ rs: context.newRS!, replicas: context.step!.newReplicas }] }),
             onDone: { target: '#rollout.reportingStatus', actions: assign({ progress: 'ReplicaSetUpdated' }) },
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
         scalingDownOld: {
@@ -287,7 +289,7 @@ export const rolloutMachine = setup({
             src: 'scaleReplicaSets',
             input: ({ context }) => ({ deployment: context.deployment, changes: scaleDownChanges(context, context.step!.scaleDownOld) }),
             onDone: { target: '#rollout.reportingStatus', actions: assign({ progress: 'ReplicaSetUpdated' }) },
-            onError: { target: '#rollout.failed', actions: assign({ error: ({ event }) => event.error }) },
+            onError: { target: '#rollout.failed', actions: 'recordError' },
           },
         },
       },
@@ -298,7 +300,7 @@ export const rolloutMachine = setup({
         src: 'cleanUp',
         input: ({ context }) => ({ deployment: context.deployment, oldRSs: context.oldRSs }),
         onDone: 'reportingStatus',
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+        onError: { target: 'failed', actions: 'recordError' },
       },
     },
     reportingStatus: {
@@ -314,7 +316,7 @@ export const rolloutMachine = setup({
           { guard: ({ context, event }) => deploymentComplete(context.deployment, event.output), target: 'complete', actions: assign({ status: ({ event }) => event.output }) },
           { target: 'progressing', actions: assign({ status: ({ event }) => event.output }) },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
+        onError: { target: 'failed', actions: 'recordError' },
       },
     },
     complete: { type: 'final', entry: assign({ outcome: 'complete' as const }) },
