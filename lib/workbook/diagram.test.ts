@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { setup } from 'xstate';
+import { fromPromise, not, setup } from 'xstate';
 import { leaseMachine } from '../store/lease-machine.ts';
 import { isMachine, machineDiagram } from './diagram.ts';
 
@@ -41,4 +41,25 @@ it('expands a machine directive in a chapter, and reports a wrong export', async
   assert.match(good.markdown, /^```mermaid lib\/store\/lease-machine.ts#leaseMachine[^\n]*\nstateDiagram-v2\n {2}\[\*\] --> alive/);
   const bad = expandIncludes('<!-- machine: lib/store/lease-machine.ts#noSuchMachine -->', 'chapters/x.md');
   assert.match(bad.problems[0]?.message ?? '', /expected lib\/store\/lease-machine.ts to export an XState machine named noSuchMachine/);
+});
+
+it('names an invoked actor\'s outcomes done and error, and spells out not-guards', () => {
+  const machine = setup({
+    actors: { work: fromPromise(async () => 1) },
+    guards: { full: () => false },
+  }).createMachine({
+    id: 'm',
+    initial: 'working',
+    states: {
+      working: { invoke: { src: 'work', onDone: 'waiting', onError: 'failed' } },
+      waiting: { always: { guard: not('full'), target: 'done' } },
+      failed: { type: 'final' },
+      done: { type: 'final' },
+    },
+  });
+  const text = machineDiagram(machine);
+  assert.match(text, /working --> waiting : done\n/);
+  assert.match(text, /working --> failed : error\n/);
+  assert.match(text, /waiting --> done : \(always\) \[not full\]/);
+  assert.doesNotMatch(text, /xstate\./);
 });

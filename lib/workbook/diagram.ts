@@ -27,9 +27,30 @@ export function isMachine(value: unknown): value is { root: unknown } {
 
 const nameOf = (x: string | { type?: string } | undefined): string | undefined => (typeof x === 'string' ? x : x?.type);
 
+/** A guard's name; XState's not/and/or helpers are functions that carry the guards they combine. */
+function guardName(guard: TransitionLike['guard'] | ((...args: never[]) => unknown)): string | undefined {
+  if (typeof guard === 'function') {
+    const inner = ((guard as { guards?: ReadonlyArray<string | { type?: string }> }).guards ?? []).map(nameOf).join(guard.name === 'or' ? ' or ' : ' and ');
+    return guard.name === 'not' ? `not ${inner}` : inner;
+  }
+  return nameOf(guard);
+}
+
+/**
+ * An event as a reader thinks of it: the done and error events XState makes
+ * for an invoked actor (`xstate.done.actor.0.rollout.scaling`) read as
+ * `done` and `error`.
+ */
+function eventName(event: string): string {
+  if (event.startsWith('xstate.done.actor.')) return 'done';
+  if (event.startsWith('xstate.error.actor.')) return 'error';
+  return event;
+}
+
 /** One arrow's label: the event, the guard in brackets, the actions after a slash. */
 function label(event: string, t: TransitionLike): string {
-  const guard = nameOf(t.guard);
+  event = eventName(event);
+  const guard = guardName(t.guard);
   const actions = (t.actions ?? []).map(nameOf).filter((a): a is string => Boolean(a) && !a!.startsWith('xstate.'));
   return `${event}${guard ? ` [${guard}]` : ''}${actions.length ? ` / ${actions.join(', ')}` : ''}`;
 }
