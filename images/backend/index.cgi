@@ -1,0 +1,9 @@
+#!/bin/sh
+# The backend's one endpoint: busybox httpd runs this CGI script for every
+# request to "/" (httpd falls back to /cgi-bin/index.cgi when a directory has
+# no index.html). It names the Pod that answered, so that load balancing
+# across replicas is visible. HOSTNAME is set by the runtime to the Pod's name.
+pod="${HOSTNAME:-$(hostname)}"
+echo "Content-Type: application/json"
+echo ""
+printf '{"pod": "%s", "app": "backend", "version": "v0.0.1"}\n' "$pod"
