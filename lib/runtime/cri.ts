@@ -125,7 +125,7 @@ export interface ContainerRuntime {
   removeContainer(containerId: string): Promise<void>;
   containerStatus(containerId: string): Promise<ContainerStatus>;
   listContainers(filter?: { sandboxId?: string; labels?: Record<string, string> }): Promise<ContainerStatus[]>;
-  /** The container's log so far (stdout and stderr), as the CRI log file holds it. */
+  /** The container's log so far (stdout and stderr interleaved), as plain lines, the way `kubectl logs` shows it. */
   readLog(containerId: string): Promise<string>;
   /** Runs a command in a running container (exec probes); resolves to its exit code and output. */
   exec(containerId: string, command: string[], timeoutSeconds: number): Promise<{ exitCode: number; output: string }>;
