@@ -10,8 +10,8 @@ endpoint="${BACKEND_ENDPOINT:-http://backend}"
 if answer="$(timeout 3 wget -q -O- "$endpoint" 2>&1)"; then status="ok"; else status="error"; fi
 # Why escape: the answer is embedded in HTML and may contain < or &.
 answer="$(printf '%s' "$answer" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g')"
-echo "Content-Type: text/html"
-echo ""
+# Why CRLF: HTTP header lines end in CR LF; strict parsers (Node's among them) refuse a bare LF.
+printf 'Content-Type: text/html\r\n\r\n'
 cat <<PAGE
 <!DOCTYPE html>
 <html>
