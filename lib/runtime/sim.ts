@@ -15,9 +15,12 @@
  *   uses; above the container's memory limit it is OOMKilled (exit 137) as
  *   soon as it starts.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { realClock, type Clock } from '../client/client.ts';
 import { parseQuantity } from '../apiserver/validation.ts';
+import { projectRoot } from '../workbook/root.ts';
 import {
   RuntimeError,
   type ContainerConfig,
@@ -420,19 +423,8 @@ export class SimRuntime implements ContainerRuntime {
   }
 }
 
-const NGINX_WELCOME = `<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to nginx!</title>
-</head>
-<body>
-<h1>Welcome to nginx!</h1>
-<p>If you see this page, the nginx web server is successfully installed and
-working. Further configuration is required.</p>
-<p><em>Thank you for using nginx.</em></p>
-</body>
-</html>
-`;
+/** The nginx stand-in's page, read from its image recipe so the sim answers exactly as the real image does. */
+const NGINX_WELCOME = readFileSync(join(projectRoot, 'images', 'nginx', 'index.html'), 'utf8');
 
 const NGINX_404 = '<html>\n<head><title>404 Not Found</title></head>\n<body>\n<center><h1>404 Not Found</h1></center>\n<hr><center>nginx/1.14.2</center>\n</body>\n</html>\n';
 
