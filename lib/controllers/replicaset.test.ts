@@ -5,21 +5,8 @@ import { RESOURCE } from './informers.ts';
 import { ControllerExpectations, podFromTemplate, slowStartBatch } from './pod-control.ts';
 import { comparePodsForDeletion, manageReplicas, ReplicaSetController } from './replicaset.ts';
 import { referenceSeams } from './seams.ts';
-import { markPodRunning, runController, setPodStatus, startControllerTestCluster, testPod, waitFor, type ControllerTestCluster, type RunningTestController } from './test-helpers.ts';
+import { markPodRunning, podInState as pod, runController, setPodStatus, startControllerTestCluster, testPod, waitFor, type ControllerTestCluster, type RunningTestController } from './test-helpers.ts';
 
-function pod(name: string, options: { node?: string; phase?: 'Pending' | 'Running' | 'Unknown'; ready?: boolean; restarts?: number; created?: string } = {}): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', creationTimestamp: options.created ?? '2026-01-01T00:00:00Z' },
-    spec: { containers: [{ name: 'app', image: 'nginx' }], ...(options.node ? { nodeName: options.node } : {}) },
-    status: {
-      phase: options.phase ?? 'Pending',
-      conditions: options.ready ? [{ type: 'Ready', status: 'True' }] : [],
-      containerStatuses: [{ name: 'app', ready: Boolean(options.ready), restartCount: options.restarts ?? 0, image: 'nginx', imageID: '' }],
-    },
-  };
-}
 
 describe('manageReplicas (exercise 3.1)', () => {
   const cases: Array<[string, number, Pod[], { create: number; remove: string[] }]> = [

@@ -268,3 +268,18 @@ export async function trackActivePods(client: KubeClient, app: string): Promise<
   });
   return { max: () => max, current: count, stop: () => watch.stop() };
 }
+
+/** A Pod in a given state (node, phase, readiness, restarts, age), for the ReplicaSet's deletion ranking. */
+export function podInState(name: string, options: { node?: string; phase?: 'Pending' | 'Running' | 'Unknown'; ready?: boolean; restarts?: number; created?: string } = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', creationTimestamp: options.created ?? '2026-01-01T00:00:00Z' },
+    spec: { containers: [{ name: 'app', image: 'nginx' }], ...(options.node ? { nodeName: options.node } : {}) },
+    status: {
+      phase: options.phase ?? 'Pending',
+      conditions: options.ready ? [{ type: 'Ready', status: 'True' }] : [],
+      containerStatuses: [{ name: 'app', ready: Boolean(options.ready), restartCount: options.restarts ?? 0, image: 'nginx', imageID: '' }],
+    },
+  };
+}

@@ -18,6 +18,7 @@ import { InformerFactory, RESOURCE } from '../../controllers/informers.ts';
 import { ReplicaSetController } from '../../controllers/replicaset.ts';
 import type { RollingUpdateInput, RollingUpdateStep } from '../../controllers/rollout.ts';
 import { referenceSeams, type ControllerSeams } from '../../controllers/seams.ts';
+import { podInState as pod } from '../../controllers/test-helpers.ts';
 import { openStore } from '../../store/store.ts';
 import { CheckFailure, expectEqual, expectTrue, show } from '../expect.ts';
 import { noticeTodos } from '../todo.ts';
@@ -116,19 +117,6 @@ async function markAllReady(client: KubeClient): Promise<void> {
   }
 }
 
-function pod(name: string, options: { node?: string; phase?: 'Pending' | 'Running' | 'Unknown'; ready?: boolean; restarts?: number; created?: string } = {}): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', creationTimestamp: options.created ?? '2026-01-01T00:00:00Z' },
-    spec: { containers: [{ name: 'app', image: 'nginx' }], ...(options.node ? { nodeName: options.node } : {}) },
-    status: {
-      phase: options.phase ?? 'Pending',
-      conditions: options.ready ? [{ type: 'Ready', status: 'True' }] : [],
-      containerStatuses: [{ name: 'app', ready: Boolean(options.ready), restartCount: options.restarts ?? 0, image: 'nginx', imageID: '' }],
-    },
-  };
-}
 
 function replicaSet(name: string, replicas: number): ReplicaSet {
   const labels = { app: name };
