@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerStatus, PodSpec } from '../api/types.ts';
-import { crashLoopDelayMs, resetsBackoff } from './backoff.ts';
+import { crashLoopDelayMs, formatBackoff, resetsBackoff } from './backoff.ts';
 import { podPhase } from './phase.ts';
 
 const spec = (restartPolicy: PodSpec['restartPolicy'], ...names: string[]): Pick<PodSpec, 'containers' | 'restartPolicy'> => ({ restartPolicy, containers: names.map((name) => ({ name })) });
@@ -29,11 +29,15 @@ describe('the phase of a Pod, from its containers', () => {
 });
 
 describe('the CrashLoopBackOff delay', () => {
-  it('is 10 s after the first exit, doubles with each exit in a row, and stops at 5 minutes.', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 100].map(crashLoopDelayMs), [0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+  it('is nothing after the first exit, 10 s after the second, doubles with each exit in a row, and stops at 5 minutes.', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 100].map(crashLoopDelayMs), [0, 0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
   });
 
-  it('starts again from 10 s once a container ran for 10 minutes.', () => {
+  it('is written as Go writes a duration.', () => {
+    assert.deepEqual([10_000, 20_000, 80_000, 300_000].map(formatBackoff), ['10s', '20s', '1m20s', '5m0s']);
+  });
+
+  it('starts over once two exits are 10 minutes apart.', () => {
     assert.equal(resetsBackoff(0, 9 * 60_000), false);
     assert.equal(resetsBackoff(0, 10 * 60_000), true);
   });

@@ -15,11 +15,28 @@
  * a Job completes on hollow nodes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ContainerStatus, Lease, Node, NodeCondition, Pod, PodCondition, PodStatus, Taint } from '../api/types.ts';
-import { findResource, type ResourceInfo } from '../apiserver/resources.ts';
-import { isAlreadyExists, isConflict, isNotFound, realClock, type Clock, type KubeClient } from '../client/client.ts';
+import type { ContainerStatus, Node, Pod, PodStatus, Taint } from '../api/types.ts';
+import { findResource } from '../apiserver/resources.ts';
+import { isConflict, isNotFound, realClock, type Clock, type KubeClient } from '../client/client.ts';
 import { ApiEventRecorder, type EventRecorder } from '../client/events.ts';
 import { Informer, keyOf } from '../client/informer.ts';
+import {
+  CONTROL_PLANE_LABEL,
+  CONTROL_PLANE_TAINT,
+  defaultNodeAddress,
+  defaultPodCIDR,
+  KUBELET_VERSION,
+  nodeIndex,
+  nodeObject,
+  nodeStatus,
+  NodeHeartbeat,
+  podConditions,
+  qosClass,
+  time,
+  type NodeInfo,
+} from './node-status.ts';
+
+export { CONTROL_PLANE_LABEL, CONTROL_PLANE_TAINT, defaultNodeAddress, defaultPodCIDR, microTime, nodeIndex, NODE_LEASE_NAMESPACE, qosClass } from './node-status.ts';
 
 /** Annotation: seconds after the Pod started at which its containers exit (restartPolicy Never/OnFailure only). */
 export const EXIT_AFTER_ANNOTATION = 'hollow.workbook.dev/exit-after-seconds';
@@ -28,23 +45,12 @@ export const EXIT_CODE_ANNOTATION = 'hollow.workbook.dev/exit-code';
 /** What `kubectl get nodes -o wide` shows as CONTAINER-RUNTIME. */
 export const HOLLOW_RUNTIME_VERSION = 'hollow://0.1';
 /** The kubelet version a hollow node reports (kubectl's VERSION column). */
-export const HOLLOW_KUBELET_VERSION = 'v1.32.0';
-/** The label kubeadm puts on a control-plane node; kubectl's ROLES column reads `node-role.kubernetes.io/<role>`. */
-export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
-/** The taint kubeadm puts on a control-plane node so that workloads go elsewhere. */
-export const CONTROL_PLANE_TAINT: Taint = { key: CONTROL_PLANE_LABEL, effect: 'NoSchedule' };
-/** The namespace where node Leases live. */
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-
-const PODS = mustFind('', 'pods');
-const NODES = mustFind('', 'nodes');
-const LEASES = mustFind('coordination.k8s.io', 'leases');
-
-function mustFind(group: string, resource: string): ResourceInfo {
-  const info = findResource(group, 'v1', resource);
-  if (!info) throw new Error(`expected the API server to serve ${group || 'core'}/v1 ${resource}, got nothing`);
+export const HOLLOW_KUBELET_VERSION = KUBELET_VERSION;
+const PODS = (() => {
+  const info = findResource('', 'v1', 'pods');
+  if (!info) throw new Error('expected the API server to serve core/v1 pods, got nothing');
   return info;
-}
+})();
 
 /** How to start a hollow node. */
 export interface HollowNodeOptions {
@@ -90,87 +96,26 @@ export interface HollowNode {
 /** The default capacity of a hollow node: a small laptop. */
 export const DEFAULT_CAPACITY: Readonly<Record<string, string>> = { cpu: '2', memory: '4Gi', pods: '110' };
 
-/** The index of `node-<n>` (n - 1), or a stable number from the name's hash for other names. */
-export function nodeIndex(name: string): number {
-  const match = /-(\d+)$/.exec(name);
-  if (match) return Math.max(0, Number(match[1]) - 1);
-  return createHash('sha256').update(name).digest().readUInt16BE(0);
-}
-
-/** The default Pod CIDR of a node: 10.244.<i>.0/24 for the first 256 nodes, then 10.<i/256>.<i%256>.0/24. */
-export function defaultPodCIDR(index: number): string {
-  // Why two ranges: the benchmark runs 5000 nodes, more than 10.244.0.0/16 has /24s.
-  return index < 256 ? `10.244.${index}.0/24` : `10.${(index >> 8) % 244}.${index & 255}.0/24`;
-}
-
-/** The default InternalIP of a node: 172.18.x.y counted from 172.18.0.2, as kind numbers its node containers. */
-export function defaultNodeAddress(index: number): string {
-  const n = index + 2;
-  return `172.18.${(n >> 8) & 255}.${n & 255}`;
-}
-
-/** A MicroTime as Leases carry it: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-/** A Time as most fields carry it: RFC 3339, whole seconds. */
-function time(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-// #region node-object
 /** The Node a hollow node registers: labels, taints, Pod CIDR, and a status that says Ready. */
 export function hollowNodeObject(name: string, settings: { capacity: Record<string, string>; taints: Taint[]; labels: Record<string, string>; podCIDR: string; address: string }, now: number): Node {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...settings.labels },
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
-    },
-    spec: { podCIDR: settings.podCIDR, podCIDRs: [settings.podCIDR], ...(settings.taints.length > 0 ? { taints: settings.taints } : {}) },
-    status: hollowNodeStatus(name, settings, now, []),
-  };
+  return nodeObject(name, { ...settings, annotations: { 'kwok.x-k8s.io/node': 'fake' }, nodeInfo: hollowNodeInfo(name) }, now);
 }
 
-/** A Ready node's status; `previous` conditions keep their lastTransitionTime when their status did not change. */
-export function hollowNodeStatus(name: string, settings: { capacity: Record<string, string>; address: string }, now: number, previous: readonly NodeCondition[]): NonNullable<Node['status']> {
-  const condition = (type: string, status: 'True' | 'False', reason: string, message: string): NodeCondition => {
-    const before = previous.find((c) => c.type === type);
-    const lastTransitionTime = before && before.status === status && before.lastTransitionTime ? before.lastTransitionTime : time(now);
-    return { type, status, reason, message, lastHeartbeatTime: time(now), lastTransitionTime };
-  };
+/** What a hollow node says about its machine: nothing real. */
+function hollowNodeInfo(name: string): NodeInfo {
   return {
-    capacity: { ...settings.capacity },
-    allocatable: { ...settings.capacity },
-    conditions: [
-      condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-      condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-      condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
-    ],
-    addresses: [
-      { type: 'InternalIP', address: settings.address },
-      { type: 'Hostname', address: name },
-    ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-    nodeInfo: {
-      machineID: createHash('md5').update(`machine/${name}`).digest('hex'),
-      systemUUID: createHash('md5').update(`system/${name}`).digest('hex'),
-      bootID: createHash('md5').update(`boot/${name}`).digest('hex'),
-      kernelVersion: 'hollow',
-      osImage: 'Hollow Node (no containers run here)',
-      containerRuntimeVersion: HOLLOW_RUNTIME_VERSION,
-      kubeletVersion: HOLLOW_KUBELET_VERSION,
-      kubeProxyVersion: HOLLOW_KUBELET_VERSION,
-      operatingSystem: 'linux',
-      architecture: 'amd64',
-    },
+    machineID: createHash('md5').update(`machine/${name}`).digest('hex'),
+    systemUUID: createHash('md5').update(`system/${name}`).digest('hex'),
+    bootID: createHash('md5').update(`boot/${name}`).digest('hex'),
+    kernelVersion: 'hollow',
+    osImage: 'Hollow Node (no containers run here)',
+    containerRuntimeVersion: HOLLOW_RUNTIME_VERSION,
+    kubeletVersion: HOLLOW_KUBELET_VERSION,
+    kubeProxyVersion: HOLLOW_KUBELET_VERSION,
+    operatingSystem: 'linux',
+    architecture: 'amd64',
   };
 }
-// #endregion node-object
 
 // #region pod-status
 /** Where a hollow Pod runs: the node's address and the IP given to the Pod. */
@@ -196,18 +141,8 @@ export function runningPodStatus(pod: Pod, placement: Placement, now: number): P
       containerID: before?.containerID ?? `hollow://${randomBytes(32).toString('hex')}`,
     };
   });
-  const ready = podConditions(old.conditions ?? [], 'True', now);
+  const ready = podConditions(old.conditions ?? [], { sandboxReady: true, initialized: true, ready: true }, now);
   return { ...old, phase: 'Running', conditions: ready, hostIP: placement.hostIP, podIP: placement.podIP, podIPs: [{ ip: placement.podIP }], startTime, containerStatuses, qosClass: old.qosClass ?? qosClass(pod) };
-}
-
-/** The Pod's QoS class: Guaranteed when every container's cpu and memory limits equal its requests, BestEffort when none asks for anything, else Burstable. */
-export function qosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
-  const asks = containers.some((c) => Object.keys(c.resources?.requests ?? {}).length > 0 || Object.keys(c.resources?.limits ?? {}).length > 0);
-  if (!asks) return 'BestEffort';
-  // Why limits decide: the API server copies limits into missing requests, so equal limits and requests mean Guaranteed.
-  const guaranteed = containers.every((c) => ['cpu', 'memory'].every((r) => c.resources?.limits?.[r] !== undefined && (c.resources.requests?.[r] ?? c.resources.limits[r]) === c.resources.limits[r]));
-  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 /** The status of a Pod whose containers have exited with `exitCode`: Succeeded for 0, Failed otherwise. */
@@ -219,24 +154,8 @@ export function finishedPodStatus(pod: Pod, placement: Placement, exitCode: numb
     started: false,
     state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: s.state?.running?.startedAt, finishedAt: time(now), ...(s.containerID ? { containerID: s.containerID } : {}) } },
   }));
-  const conditions = podConditions(pod.status?.conditions ?? [], 'False', now, 'PodCompleted');
+  const conditions = podConditions(pod.status?.conditions ?? [], { sandboxReady: false, initialized: true, ready: false, reason: 'PodCompleted' }, now);
   return { ...running, phase: exitCode === 0 ? 'Succeeded' : 'Failed', conditions, containerStatuses };
-}
-
-function podConditions(old: readonly PodCondition[], ready: 'True' | 'False', now: number, reason?: string): PodCondition[] {
-  const make = (type: string, status: 'True' | 'False', why?: string): PodCondition => {
-    const before = old.find((c) => c.type === type);
-    const lastTransitionTime = before && before.status === status && before.lastTransitionTime ? before.lastTransitionTime : time(now);
-    return { type, status, lastProbeTime: null, lastTransitionTime, ...(why ? { reason: why } : {}) };
-  };
-  const scheduled = old.find((c) => c.type === 'PodScheduled') ?? make('PodScheduled', 'True');
-  return [
-    make('PodReadyToStartContainers', ready === 'True' || reason !== 'PodCompleted' ? 'True' : 'False'),
-    make('Initialized', 'True', reason),
-    make('Ready', ready, reason),
-    make('ContainersReady', ready, reason),
-    { ...scheduled },
-  ];
 }
 
 function imageID(image: string): string {
@@ -321,7 +240,7 @@ class HollowNodeAgent implements HollowNode {
   private readonly informer: Informer<Pod>;
   private readonly recorder: EventRecorder | undefined;
   private readonly trace: (line: string) => void;
-  private lease: Lease | undefined;
+  private readonly beats: NodeHeartbeat;
   private renewTimer: unknown;
   private renewing: Promise<void> = Promise.resolve();
   /** Pod keys waiting to be synced, and those being synced now (one sync per key at a time). */
@@ -343,6 +262,17 @@ class HollowNodeAgent implements HollowNode {
     this.ips = new PodIPs(this.podCIDR);
     this.trace = options.onTrace ? (line) => options.onTrace!(`${this.name}: ${line}`) : () => {};
     this.recorder = options.recordEvents === false ? undefined : new ApiEventRecorder(this.client, { component: 'kubelet', host: this.name }, { clock: this.clock });
+    const settings = { capacity: this.capacity, taints: options.taints ?? [], labels: options.labels ?? {}, podCIDR: this.podCIDR, address: this.address };
+    this.beats = new NodeHeartbeat({
+      client: this.client,
+      name: this.name,
+      clock: this.clock,
+      leaseDurationSeconds: this.leaseDurationSeconds,
+      node: (now) => hollowNodeObject(this.name, settings, now),
+      status: (now, previous) => nodeStatus(this.name, { ...settings, nodeInfo: hollowNodeInfo(this.name) }, now, previous),
+      recorder: this.recorder,
+      trace: this.trace,
+    });
     // Why a field selector: a kubelet sees only the Pods bound to it, never the whole cluster.
     this.informer = new Informer<Pod>(this.client, PODS, { fieldSelector: `spec.nodeName=${this.name}`, clock: this.clock });
     this.informer.on('add', (pod) => this.enqueue(keyOf(pod)));
@@ -352,8 +282,8 @@ class HollowNodeAgent implements HollowNode {
 
   /** Registers the Node, takes the Lease, and starts reporting the Pods bound here. */
   async start(): Promise<void> {
-    await this.registerNode();
-    await this.renewLease();
+    await this.beats.registerNode();
+    await this.beats.renewLease();
     this.informer.start();
     await this.informer.waitForSync();
     // Why reserve before syncing any Pod: after a restart, a new Pod must not be given the IP of a running one not yet looked at.
@@ -366,96 +296,6 @@ class HollowNodeAgent implements HollowNode {
     this.trace(`registered (pod CIDR ${this.podCIDR}, ${this.capacity.cpu} cpu, ${this.capacity.memory} memory)`);
   }
 
-  // ---- the Node ---------------------------------------------------------------
-
-  private async registerNode(): Promise<void> {
-    const now = this.clock.now();
-    const node = hollowNodeObject(this.name, { capacity: this.capacity, taints: this.options.taints ?? [], labels: this.options.labels ?? {}, podCIDR: this.podCIDR, address: this.address }, now);
-    try {
-      const created = await this.client.create(NODES, node);
-      this.recorder?.event(created, 'Normal', 'Starting', 'Starting kubelet.');
-      this.recorder?.event(created, 'Normal', 'NodeReady', `Node ${this.name} status is now: NodeReady`);
-      this.trace('created its Node');
-    } catch (error) {
-      // Why carry on: a kubelet that restarts finds its Node there and only reports its status again.
-      if (!isAlreadyExists(error)) throw error;
-      await this.reportReady(true);
-    }
-  }
-
-  /** Makes the Node say Ready (with a fresh heartbeat) if it does not, or always when `force`. */
-  private async reportReady(force: boolean): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      let node: Node;
-      try {
-        node = await this.client.get<Node>(NODES, undefined, this.name);
-      } catch (error) {
-        // Why register again: an admin may have deleted the Node while this agent was away.
-        if (isNotFound(error)) return this.registerNode();
-        throw error;
-      }
-      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-      if (!force && ready?.status === 'True') return;
-      const updated = structuredClone(node);
-      updated.status = { ...updated.status, ...hollowNodeStatus(this.name, { capacity: this.capacity, address: this.address }, this.clock.now(), node.status?.conditions ?? []) };
-      try {
-        await this.client.updateStatus(NODES, updated);
-        if (ready?.status !== 'True') {
-          this.recorder?.event(updated, 'Normal', 'NodeReady', `Node ${this.name} status is now: NodeReady`);
-          this.trace(`reported Ready (was ${ready?.status ?? 'unset'})`);
-        }
-        return;
-      } catch (error) {
-        if (!isConflict(error)) throw error;
-      }
-    }
-  }
-
-  // ---- the Lease --------------------------------------------------------------
-
-  // #region renew-lease
-  /** Creates or renews the node's Lease: holder = this node, renewTime = now. */
-  private async renewLease(): Promise<void> {
-    const renewTime = microTime(this.clock.now());
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        if (!this.lease) this.lease = await this.getOrCreateLease(renewTime);
-        const next = structuredClone(this.lease);
-        next.spec = { ...next.spec, holderIdentity: this.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime };
-        this.lease = await this.client.update(LEASES, next);
-        return;
-      } catch (error) {
-        // Why read it again: someone else wrote the Lease (or deleted it); our copy is stale.
-        if (!isConflict(error) && !isNotFound(error)) throw error;
-        this.lease = undefined;
-      }
-    }
-  }
-
-  private async getOrCreateLease(renewTime: string): Promise<Lease> {
-    try {
-      return await this.client.get<Lease>(LEASES, NODE_LEASE_NAMESPACE, this.name);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    const node = await this.client.get<Node>(NODES, undefined, this.name);
-    const lease: Lease = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: this.name,
-        namespace: NODE_LEASE_NAMESPACE,
-        // Why an owner: when the Node is deleted, the garbage collector deletes its Lease too.
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.name, uid: node.metadata.uid ?? '' }],
-      },
-      spec: { holderIdentity: this.name, leaseDurationSeconds: this.leaseDurationSeconds, renewTime },
-    };
-    const created = await this.client.create(LEASES, lease);
-    this.trace('created its Lease');
-    return created;
-  }
-  // #endregion renew-lease
-
   private scheduleRenew(): void {
     if (this.stopped) return;
     this.renewTimer = this.clock.setTimeout(() => {
@@ -463,15 +303,9 @@ class HollowNodeAgent implements HollowNode {
     }, this.renewIntervalMs);
   }
 
-  /** One beat: renew the Lease, and say Ready again if the node lifecycle controller marked the Node otherwise. */
   private async heartbeat(): Promise<void> {
     if (this.paused || this.stopped) return;
-    try {
-      await this.renewLease();
-      await this.reportReady(false);
-    } catch (error) {
-      this.trace(`heartbeat failed: ${(error as Error).message}`);
-    }
+    await this.beats.beat();
   }
 
   // ---- the Pods ---------------------------------------------------------------
@@ -597,8 +431,8 @@ class HollowNodeAgent implements HollowNode {
     this.paused = false;
     this.trace('resumed');
     await this.renewing;
-    await this.renewLease();
-    await this.reportReady(false);
+    await this.beats.renewLease();
+    await this.beats.reportReady(false);
     // Why every Pod: while away, Pods were deleted (to be confirmed), and the
     // node lifecycle controller marked the running ones not ready.
     for (const key of this.informer.keys()) this.pending.add(key);
