@@ -1,7 +1,7 @@
 /**
  * `npm run cluster -- up | status | down` as a user runs it: `up` leaves a
  * cluster process running in the background (store, API server, controller
- * manager, scheduler, three hollow nodes) and prints its kubeconfig, the
+ * manager, scheduler, a kubelet on each of three nodes) and prints its kubeconfig, the
  * real kubectl works with that kubeconfig, and `down` leaves nothing behind.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { waitUntil } from '../lib/workbook/waiting.ts';
 import { projectRoot } from '../lib/workbook/root.ts';
 import { requireTool } from '../lib/workbook/realmode.ts';
 import type { Deployment, Node, Pod } from '../lib/api/types.ts';
@@ -70,7 +71,7 @@ describe('npm run cluster -- up, status and down', () => {
   test('up returns once the API server answers and prints KUBECONFIG= with the absolute path of a kubeconfig it wrote', () => {
     assert.equal(upResult.code, 0, `expected up to exit 0; stderr:\n${upResult.stderr}`);
     assert.match(upResult.stdout, /^cluster up \(pid \d+\): API server at https:\/\/127\.0\.0\.1:\d+$/m);
-    assert.match(upResult.stdout, /^running: store, API server, controller manager, scheduler, hollow nodes node-1, node-2, node-3$/m);
+    assert.match(upResult.stdout, /^running: store, API server, controller manager, scheduler, kubelets node-1, node-2, node-3 \(sim runtime\)$/m);
     const kubeconfig = kubeconfigFromUp();
     assert.ok(isAbsolute(kubeconfig), `expected an absolute path, got ${kubeconfig}`);
     assert.ok(kubeconfig.startsWith(dir), `expected the kubeconfig inside ${dir}, got ${kubeconfig}`);
@@ -122,6 +123,24 @@ describe('npm run cluster -- up, status and down', () => {
       assert.equal(pod[2], 'Running');
       assert.ok(pod[6] === 'node-2' || pod[6] === 'node-3', `expected the pod on node-2 or node-3, got ${pod.join(' ')}`);
     }
+  });
+
+  test('the real kubectl lists the control plane as mirror Pods of node-1\'s static Pods in kube-system, and shows a Pod\'s log', requireTool('kubectl'), async () => {
+    const kubectl = kubectlFor(kubeconfigFromUp(), tmp);
+    let table: string[][] = [];
+    await waitUntil('four Running control-plane Pods in kube-system', async () => {
+      table = rows(await kubectl.ok(['get', 'pods', '-n', 'kube-system', '-o', 'wide']));
+      return table.slice(1).filter((r) => r[2] === 'Running').length === 4;
+    }, 60_000);
+    assert.deepEqual(table.slice(1).map((r) => [r[0], r[6]]), [
+      ['etcd-node-1', 'node-1'],
+      ['kube-apiserver-node-1', 'node-1'],
+      ['kube-controller-manager-node-1', 'node-1'],
+      ['kube-scheduler-node-1', 'node-1'],
+    ]);
+    const backend = rows(await kubectl.ok(['get', 'pods', '-l', 'app=backend', '-o', 'wide']))[1]!;
+    assert.match(backend[5] ?? '', /^10\.244\.[12]\.\d+$/, `expected a Pod IP from node-2's or node-3's range, got ${backend.join(' ')}`);
+    assert.match(await kubectl.ok(['logs', backend[0]!]), /listening on :8080/);
   });
 
   test('down stops the cluster process and removes its folder, and status afterwards exits non-zero saying there is no cluster', async () => {

@@ -53,7 +53,7 @@ export interface Reply {
 }
 
 /** Streams a container's log to the response; false when no kubelet serves that node. */
-export type LogProvider = (pod: Pod, container: string, options: { follow: boolean; tailLines?: number }, res: ServerResponse) => Promise<boolean>;
+export type LogProvider = (pod: Pod, container: string, options: { follow: boolean; tailLines?: number; previous?: boolean }, res: ServerResponse) => Promise<boolean>;
 
 /** Everything known about one request as it moves through the pipeline. */
 export interface RequestContext {
@@ -500,9 +500,13 @@ export class Handlers {
     if (!pod.spec.nodeName) throw badRequest(`pod ${ctx.info.name} does not have a host assigned`);
     const follow = isTrue(ctx.url.searchParams.get('follow'));
     const tail = ctx.url.searchParams.get('tailLines');
-    const served = this.deps.logs ? await this.deps.logs(pod, container, { follow, tailLines: tail ? Number(tail) : undefined }, ctx.res) : false;
+    const previous = isTrue(ctx.url.searchParams.get('previous'));
+    const served = this.deps.logs ? await this.deps.logs(pod, container, { follow, previous, tailLines: tail ? Number(tail) : undefined }, ctx.res) : false;
     if (!served) {
-      throw badRequest(`container "${container}" in pod "${ctx.info.name}" is waiting to start: no kubelet on node "${pod.spec.nodeName}" serves logs yet`);
+      // Why these words: they are the real API server's, for a container that has not started (or, with --previous, never restarted).
+      if (previous) throw badRequest(`previous terminated container "${container}" in pod "${ctx.info.name}" not found`);
+      const waiting = pod.status?.containerStatuses?.find((s) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
+      throw badRequest(`container "${container}" in pod "${ctx.info.name}" is waiting to start: ${waiting === 'ContainerCreating' ? 'ContainerCreating' : `trying and failing to pull image`}`);
     }
     return { status: 0 };
   }

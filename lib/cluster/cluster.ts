@@ -23,6 +23,7 @@ import type { RunningControllerManager } from '../controllers/manager.ts';
 import type { ControllerSeams } from '../controllers/seams.ts';
 import { startHollowNodes, type HollowNode, type HollowNodeOptions } from '../nodes/hollow-node.ts';
 import type { SchedulerSeams } from '../scheduler/seams.ts';
+import type { ScenarioKubelet, ScenarioKubeletOptions } from '../kubelet/nodes.ts';
 import { openStore, type Store } from '../store/store.ts';
 
 /** A running scheduler, as startScheduler returns it. */
@@ -61,12 +62,14 @@ export interface ClusterOptions {
   scheduler?: boolean;
   /** The learner's versions of chapter 4's functions, for the lab. */
   schedulerSeams?: Partial<SchedulerSeams>;
-  /** Run hollow nodes (default: none). */
-  nodes?: 'hollow' | false;
+  /** Run node agents: hollow nodes (chapter 4) or real kubelets (chapter 5). Default: none. */
+  nodes?: 'hollow' | 'kubelet' | false;
   /** The nodes' names (default NODE_NAMES; the first, node-1, is the tainted control-plane node). */
   nodeNames?: string[];
   /** Settings for every hollow node (capacity, renewIntervalMs, leaseDurationSeconds, ...). */
   nodeOptions?: Partial<Omit<HollowNodeOptions, 'client' | 'name' | 'onTrace'>>;
+  /** Settings for every kubelet: its runtime ("sim", or "runc" for the workers), seams, clock, ... */
+  kubeletOptions?: Omit<ScenarioKubeletOptions, 'dir' | 'onTrace'>;
   /** Narration of the controller manager, the scheduler and the nodes, one line each. */
   onComponentTrace?: (component: ClusterComponent, line: string) => void;
   /** Every Event the controller manager and the scheduler record. */
@@ -97,6 +100,8 @@ export interface Cluster {
   scheduler?: RunningScheduler;
   /** The hollow nodes, by name, when the cluster runs them. */
   nodes?: Map<string, HollowNode>;
+  /** The kubelets, by node name, when the cluster runs them. */
+  kubelets?: Map<string, ScenarioKubelet>;
   /** Stops the nodes, the scheduler, the controller manager, then the API server and the store. */
   stop(): Promise<void>;
 }
@@ -230,6 +235,18 @@ async function startComponents(cluster: Cluster, options: ClusterOptions, nodeNa
     const nodes = cluster.nodes;
     closers.nodes.push(async () => {
       await Promise.all([...nodes.values()].map((node) => node.stop()));
+    });
+  }
+
+  if (options.nodes === 'kubelet') {
+    // Why a dynamic import: clusters of earlier chapters must not load chapter 5's code.
+    const { startKubelets } = await import('../kubelet/nodes.ts');
+    const kubelets = await startKubelets(cluster, nodeNames, { ...options.kubeletOptions, dir: join(resolve(options.dir), 'nodes'), onTrace: trace('node') });
+    cluster.kubelets = kubelets;
+    // Why: `kubectl logs` asks the API server, which asks the kubelet of the Pod's node.
+    cluster.apiserver.setLogs((pod, container, logOptions, res) => kubelets.get(pod.spec.nodeName ?? '')?.serveLogs(pod, container, logOptions, res) ?? Promise.resolve(false));
+    closers.nodes.push(async () => {
+      await Promise.all([...kubelets.values()].map((kubelet) => kubelet.stopAndClean()));
     });
   }
 

@@ -1,8 +1,9 @@
 /**
  * `npm run cluster -- up | status | down`: a long-running cluster in the
  * background, for the real kubectl. `up` starts it as its own process (the
- * store, the API server, the controller manager, the scheduler and three
- * hollow nodes, node-1 being the tainted control-plane node), returns once
+ * store, the API server, the controller manager, the scheduler and a
+ * kubelet on each of three nodes, node-1 being the tainted control-plane
+ * node that runs the control plane's static Pods), returns once
  * all of it runs, and prints `KUBECONFIG=<path>` on a line of its own;
  * `status` says whether it runs; `down` stops it and removes everything it
  * wrote (data, tokens, kubeconfigs, log).
@@ -26,16 +27,18 @@ export interface ClusterState {
 }
 
 const USAGE = `usage: npm run cluster -- <up|status|down> [--dir DIR] [--port N] [--etcd HOST:PORT]
-                                    [--without controllers,scheduler,nodes] [--node-monitor-grace-period 40s]
+                                    [--without controllers,scheduler,nodes] [--nodes kubelet|hollow]
+                                    [--node-monitor-grace-period 40s]
 
   up      start the cluster in the background; prints KUBECONFIG=<path> when ready
-          (store, API server, controller manager, scheduler, hollow nodes ${NODE_NAMES.join(', ')})
+          (store, API server, controller manager, scheduler, kubelets on ${NODE_NAMES.join(', ')})
   status  say whether the cluster runs, and where
   down    stop the cluster and remove its data, tokens and kubeconfig
 
   --without  leave components out, e.g. --without scheduler,nodes (chapter 3's cluster),
              or --without controllers to run lib/controllers/main.ts as its own process
-             (lib/nodes/main.ts runs a hollow node as its own process)`;
+             (lib/nodes/main.ts runs a hollow node as its own process)
+  --nodes    kubelet (default: real kubelets on the simulated runtime) or hollow (chapter 4's agents)`;
 
 /** What a cluster process can run besides the store and the API server. */
 const COMPONENTS = ['controllers', 'scheduler', 'nodes'];
@@ -175,6 +178,8 @@ function componentList(args: string[], name: '--with' | '--without'): string[] {
  * `up` passes `--with controllers,scheduler,nodes`.
  */
 export function componentOptions(args: string[]): Pick<ClusterOptions, 'controllers' | 'scheduler' | 'nodes' | 'nodeMonitorGracePeriodMs'> {
+  const kind = flag(args, '--nodes') ?? 'kubelet';
+  if (kind !== 'kubelet' && kind !== 'hollow') throw new Error(`expected --nodes kubelet or --nodes hollow, got ${JSON.stringify(kind)}`);
   const without = new Set(componentList(args, '--without'));
   const chosen = new Set(componentList(args, '--with').filter((item) => !without.has(item)));
   const grace = flag(args, '--node-monitor-grace-period');
@@ -183,7 +188,8 @@ export function componentOptions(args: string[]): Pick<ClusterOptions, 'controll
   return {
     controllers: chosen.has('controllers'),
     scheduler: chosen.has('scheduler'),
-    nodes: chosen.has('nodes') ? 'hollow' : false,
+    // Why kubelets by default: since chapter 5 the nodes run containers; --nodes hollow gives chapter 4's agents.
+    nodes: chosen.has('nodes') ? kind : false,
     ...(graceMs !== undefined ? { nodeMonitorGracePeriodMs: graceMs } : {}),
   };
 }
@@ -194,6 +200,7 @@ function componentNames(options: ReturnType<typeof componentOptions>): string[] 
   if (options.controllers) names.push('controller manager');
   if (options.scheduler) names.push('scheduler');
   if (options.nodes === 'hollow') names.push(`hollow nodes ${NODE_NAMES.join(', ')}`);
+  if (options.nodes === 'kubelet') names.push(`kubelets ${NODE_NAMES.join(', ')} (sim runtime)`);
   return names;
 }
 
