@@ -197,6 +197,7 @@ class KubeletAgent implements Kubelet {
       seams: this.seams,
       send: (uid, event) => this.send(uid, event),
       unhealthy: (pod, message) => this.event(pod, 'Warning', 'Unhealthy', message),
+      trace: (line) => this.trace(line),
     });
     // Why a field selector: a kubelet sees only the Pods bound to it, never the whole cluster.
     // Why the real clock for the watch: its retries are about the network, not the time a test moves by hand.

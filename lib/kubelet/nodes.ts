@@ -26,6 +26,8 @@ export interface ScenarioKubeletOptions extends Partial<Omit<KubeletOptions, 'cl
   dir: string;
   /** The runtime of the workers: "sim" (default) or "runc" (Linux, root; node-1 stays on the sim). */
   runtime?: 'sim' | 'runc';
+  /** The learner's `containerArgs` (exercise 5.3), given to every runtime. */
+  containerArgs?: typeof import('../runtime/runc.ts').containerArgs;
 }
 
 /** A running kubelet with its runtime, which `stop` also cleans up when it is runc. */
@@ -78,9 +80,10 @@ export async function startKubelets(cluster: KubeletClients, names: readonly str
 }
 
 async function runtimeFor(name: string, podCIDR: string, kind: 'sim' | 'runc', network: SimNetwork, options: ScenarioKubeletOptions): Promise<ContainerRuntime> {
-  if (kind === 'sim') return new SimRuntime({ podCIDR, network, clock: options.clock, extraImages: CONTROL_PLANE_IMAGES });
+  const argsOption = options.containerArgs ? { containerArgs: options.containerArgs } : {};
+  if (kind === 'sim') return new SimRuntime({ podCIDR, network, clock: options.clock, extraImages: CONTROL_PLANE_IMAGES, ...argsOption });
   const { RuncRuntime } = await import('../runtime/runc.ts');
   const n = nodeIndex(name) + 1;
   // Why per-node names: two runtimes on one host must not share a bridge, a namespace prefix or a state folder.
-  return new RuncRuntime({ stateDir: join(options.dir, name, 'runtime'), podCIDR, bridge: `kbs-n${n}`, netnsPrefix: `kbs-n${n}-`, clock: options.clock });
+  return new RuncRuntime({ stateDir: join(options.dir, name, 'runtime'), podCIDR, bridge: `kbs-n${n}`, netnsPrefix: `kbs-n${n}-`, clock: options.clock, ...argsOption });
 }

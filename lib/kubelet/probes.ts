@@ -114,6 +114,7 @@ export interface ProbeManagerDeps {
   send: (uid: string, event: PodWorkerEvent) => void;
   /** Records a Warning Unhealthy event on the Pod. */
   unhealthy: (pod: Pod, message: string) => void;
+  trace: (line: string) => void;
 }
 
 interface ProbeWorker {
@@ -169,17 +170,27 @@ export class ProbeManager {
     this.workers.set(key, worker);
     const period = (probe.periodSeconds ?? PROBE_DEFAULTS.periodSeconds) * 1000;
     const tick = async () => {
-      const outcome = await runProbe(probe, container, target, this.deps.runtime, this.deps.prober).catch((error: Error) => ({ result: 'failure' as const, message: error.message }));
-      if (worker.stopped) return;
-      if (outcome.result === 'failure') this.deps.unhealthy(pod, `${kind === 'liveness' ? 'Liveness' : 'Readiness'} probe failed: ${outcome.message}`);
-      const { track, action } = this.deps.seams.applyProbeResult(kind, probe, worker.track, outcome.result);
-      worker.track = track;
-      const uid = pod.metadata.uid ?? '';
-      if (action === 'restartContainer') this.deps.send(uid, { type: 'probe.liveness.failed', name: container.name });
-      if (action === 'markReady' || action === 'markNotReady') this.deps.send(uid, { type: 'probe.readiness', name: container.name, ready: action === 'markReady' });
+      try {
+        await this.probeOnce(worker, kind, probe, pod, container, target);
+      } catch (error) {
+        // Why carry on: one probe that throws (a learner's applyProbeResult, say) must not take the kubelet down.
+        this.deps.trace(`${kind} probe of ${pod.metadata.name}/${container.name}: ${(error as Error).message}`);
+      }
       if (!worker.stopped) worker.timer = this.deps.clock.setTimeout(() => void tick(), period);
     };
     worker.timer = this.deps.clock.setTimeout(() => void tick(), (probe.initialDelaySeconds ?? PROBE_DEFAULTS.initialDelaySeconds) * 1000);
   }
   // #endregion probe-worker
+
+  /** One probe, and what its result makes the kubelet do. */
+  private async probeOnce(worker: ProbeWorker, kind: 'liveness' | 'readiness', probe: Probe, pod: Pod, container: Container, target: { podIP: string; containerId: string }): Promise<void> {
+    const outcome = await runProbe(probe, container, target, this.deps.runtime, this.deps.prober).catch((error: Error) => ({ result: 'failure' as const, message: error.message }));
+    if (worker.stopped) return;
+    if (outcome.result === 'failure') this.deps.unhealthy(pod, `${kind === 'liveness' ? 'Liveness' : 'Readiness'} probe failed: ${outcome.message}`);
+    const { track, action } = this.deps.seams.applyProbeResult(kind, probe, worker.track, outcome.result);
+    worker.track = track;
+    const uid = pod.metadata.uid ?? '';
+    if (action === 'restartContainer') this.deps.send(uid, { type: 'probe.liveness.failed', name: container.name });
+    if (action === 'markReady' || action === 'markNotReady') this.deps.send(uid, { type: 'probe.readiness', name: container.name, ready: action === 'markReady' });
+  }
 }
