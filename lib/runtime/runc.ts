@@ -65,6 +65,8 @@ export interface RuncRuntimeOptions {
   recipesDir?: string;
   /** How often exits are polled, in ms. Default 50. */
   pollMs?: number;
+  /** Decides the process a container runs from its image and its config (exercise 5.3). Default: `containerArgs`. */
+  containerArgs?: typeof containerArgs;
 }
 
 /** A sandbox as recorded on disk. */
@@ -115,6 +117,7 @@ export class RuncRuntime implements ContainerRuntime {
   private readonly clock: Clock;
   private readonly runc: string;
   private readonly pollMs: number;
+  private readonly argsFor: typeof containerArgs;
   private readonly run: RunProgram = runProgram;
 
   constructor(options: RuncRuntimeOptions) {
@@ -127,6 +130,7 @@ export class RuncRuntime implements ContainerRuntime {
     this.clock = options.clock ?? realClock;
     this.runc = options.runcPath ?? 'runc';
     this.pollMs = options.pollMs ?? 50;
+    this.argsFor = options.containerArgs ?? containerArgs;
     this.runcRoot = join(dir, 'runc');
     this.images = new ImageStore({ root: join(dir, 'images'), ...(options.recipesDir ? { recipesDir: options.recipesDir } : {}) });
     this.netns = new NetworkNamespaces({ prefix: options.netnsPrefix });
@@ -218,6 +222,8 @@ export class RuncRuntime implements ContainerRuntime {
     if (taken) throw new RuntimeError('CreateContainerError', `failed to reserve container name "${config.metadata.name}_${config.metadata.attempt}": name is reserved for ${taken.status.id}`);
     // Why resolve first: an unknown or malformed image is refused (ErrImagePull, InvalidImageName) before anything is made.
     const image = await this.images.resolve(config.image);
+    // Why decide the process here too: a Pod and image that name no program are refused (CreateContainerError) before anything is made.
+    const args = this.argsFor(image.config.config, config);
     const id = newId();
     const dir = this.containerDir(id);
     const podName = sandboxConfig.hostname || sandboxConfig.metadata.name;
@@ -237,7 +243,7 @@ export class RuncRuntime implements ContainerRuntime {
       await this.images.unpack(config.image);
       await this.images.mountContainerRoot(image.id, dir);
       const bundle = bundleConfig({
-        args: containerArgs(image.config.config, config),
+        args,
         env: containerEnv(image.config.config.Env ?? [], podName, config.env),
         cwd: config.workingDir || image.config.config.WorkingDir || '/',
         rootfsPath: 'rootfs',

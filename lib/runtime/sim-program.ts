@@ -1,7 +1,9 @@
 /**
  * The simulated programs the sim runtime runs instead of real processes. What
- * a container does is decided from its image and its command and args, in a
- * documented, deterministic way (see `programFor`):
+ * a container does is decided from its argv, the process Kubernetes chose
+ * from the image's Entrypoint and Cmd and the Pod's command and args (see
+ * `containerArgs` in runc.ts), in a documented, deterministic way (see
+ * `programFor`):
  *
  * - `sh -c "<script>"` (any image) runs a tiny subset of sh: simple commands
  *   joined by `&&` or `;`. The commands: `echo WORDS` (a log line), `sleep N`
@@ -13,12 +15,12 @@
  *   long-running program would.
  * - The same commands given directly as the argv (`["sleep", "3600"]`) run as
  *   a one-command script.
- * - A server image (`backend`, `frontend`, `nginx`) with no command, or with
- *   one outside the subset, writes a startup line to its log and serves its
- *   port until it is stopped.
- * - `busybox` with no command runs the image's default `sh`, which has no
- *   stdin in a container and so exits 0 at once (as the real image does: the
- *   classic way to get a CrashLoopBackOff).
+ * - `sh` alone (busybox's Cmd) has no stdin in a container and so exits 0 at
+ *   once, as the real image does: the classic way to get a CrashLoopBackOff.
+ * - `httpd ... -p PORT` (what the backend, frontend and nginx images run)
+ *   writes a startup line to its log and serves PORT (80 when not given) until
+ *   it is stopped; so does an image's own program (`/usr/local/bin/<name>`)
+ *   when the image is a server.
  * - Anything else runs forever.
  */
 import type { Clock } from '../client/client.ts';
@@ -145,25 +147,46 @@ function shellScript(argv: readonly string[]): string | undefined {
 }
 
 // #region program-for
-/** Decides what a container runs from its image and argv (command then args), as documented at the top of this file. */
+/** Decides what a container runs from its image and its argv (the process chosen by `containerArgs`), as documented at the top of this file. */
 export function programFor(image: SimImageProfile, argv: readonly string[]): Command[] {
   const forever: Command[] = [{ step: { op: 'forever' }, after: ';' }];
   const script = shellScript(argv);
   if (script !== undefined) return parseScript(script) ?? forever;
   const direct = argv.length > 0 ? parseStep(argv) : undefined;
   if (direct) return [{ step: direct, after: ';' }];
-  if (image.server) {
-    const { port, startupLine } = image.server;
-    return [
-      { step: { op: 'echo', text: startupLine }, after: ';' },
-      { step: { op: 'serve', port }, after: ';' },
-    ];
-  }
-  // Why: busybox's default command is `sh`, which reads an empty stdin in a container and exits 0 at once.
-  if (argv.length === 0 && image.name === 'busybox') return [];
+  const program = basename(argv[0] ?? '');
+  // Why: a shell with no script reads an empty stdin in a container and exits 0 at once.
+  if ((program === 'sh' || program === 'ash') && argv.length === 1) return [];
+  if (program === 'httpd') return serve(image, httpdPort(argv));
+  if (image.server && program === image.name) return serve(image, image.server.port);
   return forever;
 }
 // #endregion program-for
+
+/** Writes the server's startup line, then serves `port` until stopped. */
+function serve(image: SimImageProfile, port: number): Command[] {
+  // Why the image's line only on its own port: a server moved to another port by args should say where it really listens.
+  const line = image.server?.port === port ? image.server.startupLine : `${image.name} listening on :${port}`;
+  return [
+    { step: { op: 'echo', text: line }, after: ';' },
+    { step: { op: 'serve', port }, after: ';' },
+  ];
+}
+
+/** The port of an `httpd` argv: the last `-p` wins, as with getopt; 80 when there is none. */
+function httpdPort(argv: readonly string[]): number {
+  let port = 80;
+  for (let i = 1; i < argv.length - 1; i++) {
+    const value = Number(argv[i + 1]);
+    if (argv[i] === '-p' && Number.isInteger(value) && value > 0 && value < 65536) port = value;
+  }
+  return port;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
 
 /** What `exec` runs: the subset, where anything outside it simply succeeds (so unknown exec probes pass). */
 export function execProgram(argv: readonly string[]): Command[] {

@@ -4,7 +4,7 @@ import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from './cri
 import { FakeClock } from './sim-clock.ts';
 import { IGNORE_SIGTERM_ANNOTATION, MEMORY_USAGE_ANNOTATION, SimRuntime } from './sim.ts';
 import { parseScript } from './sim-program.ts';
-import { parseImageRef } from './sim-catalogue.ts';
+import { parseImageRef, recipeRunConfig, simImage } from './sim-catalogue.ts';
 
 function podConfig(name: string, extra: Partial<PodSandboxConfig> = {}): PodSandboxConfig {
   return { metadata: { name, namespace: 'default', uid: `uid-${name}`, attempt: 0 }, hostname: name, labels: { 'io.kubernetes.pod.name': name }, annotations: {}, ...extra };
@@ -197,6 +197,63 @@ describe('the simulated runtime: programs', () => {
     const running = runtime.exec(containerId, ['sh', '-c', 'sleep 10'], 1);
     clock.advance(1000);
     assert.equal((await rejection(running)).reason, 'DeadlineExceeded');
+  });
+});
+
+describe('the simulated runtime: the process a container runs', () => {
+  it('Each scenario image has the Entrypoint and Cmd of its recipe in images/, the base recipe\'s first.', () => {
+    assert.deepEqual(simImage('busybox').config, { Cmd: ['sh'] });
+    assert.deepEqual(simImage('backend:v0.0.1').config, { Entrypoint: ['/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'], Cmd: [] });
+    assert.deepEqual(simImage('nginx:1.14.2').config, { Entrypoint: [], Cmd: ['/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] });
+    assert.deepEqual(simImage('frontend:v0.0.1').config, recipeRunConfig('frontend'));
+    assert.equal(recipeRunConfig('../etc'), undefined);
+  });
+
+  it('args replace the image\'s Cmd: the backend started with args "-p 9090" serves on 9090 and says so.', async () => {
+    const { runtime, containerId } = await runOne('backend:v0.0.1', { args: ['-p', '9090'] });
+    assert.equal(await runtime.readLog(containerId), 'backend listening on :9090\n');
+    assert.equal((await runtime.httpGet('10.244.1.2', 9090)).statusCode, 200);
+    await assert.rejects(runtime.tcpConnect('10.244.1.2', 8080), /connection refused/);
+  });
+
+  it('command replaces the Entrypoint and drops the image\'s Cmd: nginx with command ["sleep", "10"] sleeps and exits 0.', async () => {
+    const { clock, runtime, containerId } = await runOne('nginx:1.14.2', { command: ['sleep', '10'] });
+    await assert.rejects(runtime.tcpConnect('10.244.1.2', 80), /connection refused/);
+    clock.advance(10_000);
+    const status = await runtime.containerStatus(containerId);
+    assert.deepEqual([status.state, status.exitCode], ['CONTAINER_EXITED', 0]);
+  });
+
+  it('The containerArgs option decides the process: a runtime given another function runs what it returns.', async () => {
+    const runtime = new SimRuntime({ clock: new FakeClock(), containerArgs: (image, config) => ['sh', '-c', `echo ${config.image} ${image.Cmd?.join(' ')}`] });
+    const sandbox = podConfig('a');
+    const id = await runtime.runPodSandbox(sandbox);
+    await runtime.pullImage('busybox');
+    const containerId = await runtime.createContainer(id, containerConfig('c', 'busybox'), sandbox);
+    await runtime.startContainer(containerId);
+    assert.equal(await runtime.readLog(containerId), 'busybox sh\n');
+  });
+
+  it('An image with neither Entrypoint nor Cmd and a container with no command is refused as CreateContainerError, and nothing is created.', async () => {
+    const runtime = new SimRuntime({ clock: new FakeClock(), extraImages: [{ ref: 'scratch-app:1', config: {} }] });
+    const sandbox = podConfig('a');
+    const id = await runtime.runPodSandbox(sandbox);
+    await runtime.pullImage('scratch-app:1');
+    const err = await rejection(runtime.createContainer(id, containerConfig('c', 'scratch-app:1'), sandbox));
+    assert.equal(err.reason, 'CreateContainerError');
+    assert.match(err.message, /expected a command from the Pod or the image scratch-app:1, got none/);
+    assert.equal((await runtime.listContainers()).length, 0);
+  });
+
+  it('An extra image without a recipe runs its own program, which serves the port it was given.', async () => {
+    const runtime = new SimRuntime({ clock: new FakeClock(), podCIDR: '10.244.1.0/24', extraImages: [{ ref: 'registry.k8s.io/kube-apiserver:v1.30.0', server: { port: 6443, startupLine: 'serving on :6443' } }] });
+    const sandbox = podConfig('kube-apiserver');
+    const id = await runtime.runPodSandbox(sandbox);
+    await runtime.pullImage('registry.k8s.io/kube-apiserver:v1.30.0');
+    const containerId = await runtime.createContainer(id, containerConfig('c', 'registry.k8s.io/kube-apiserver:v1.30.0'), sandbox);
+    await runtime.startContainer(containerId);
+    assert.equal(await runtime.readLog(containerId), 'serving on :6443\n');
+    await runtime.tcpConnect('10.244.1.2', 6443);
   });
 });
 

@@ -2,8 +2,10 @@
  * The simulated container runtime: the CRI-shaped `ContainerRuntime` in
  * process, deterministic and on any OS. Time comes from an injected clock, so
  * a test with a fake clock decides when sleeps end and grace periods run out;
- * no real timer is set then. What a container "runs" is decided from its image
- * and command (see sim-program.ts); servers answer on the sim network (see
+ * no real timer is set then. What a container "runs" is decided from its argv,
+ * which `containerArgs` chooses from the image's Entrypoint and Cmd (those of
+ * its real recipe) and the container's command and args, exactly as runc's is
+ * (see sim-program.ts); servers answer on the sim network (see
  * sim-network.ts) at their Pod's IP, which comes from the node's Pod CIDR as
  * the host-local IPAM plugin would hand it out (see sim-ipam.ts).
  *
@@ -31,7 +33,8 @@ import {
   type PodSandboxStatus,
   type RuntimeVersion,
 } from './cri.ts';
-import { DEFAULT_SIM_IMAGES, parseImageRef, pullNotFound, simImage, type SimImage } from './sim-catalogue.ts';
+import { containerArgs } from './runc.ts';
+import { DEFAULT_SIM_IMAGES, parseImageRef, pullNotFound, simImage, type SimImage, type SimImageConfig } from './sim-catalogue.ts';
 import { HostLocalIpam } from './sim-ipam.ts';
 import { SimNetwork, type SimHttpHandler, type SimHttpResponse } from './sim-network.ts';
 import { execProgram, programFor, SimProcess, type SimImageProfile } from './sim-program.ts';
@@ -49,8 +52,14 @@ export interface SimRuntimeOptions {
   podCIDR?: string;
   /** The network the containers listen on; share one between the runtimes of several nodes. Default: a new one. */
   network?: SimNetwork;
-  /** More images to know besides the scenario's (e.g. control-plane images for static Pods), with a server port if any. */
-  extraImages?: Array<{ ref: string; server?: SimImageProfile['server'] }>;
+  /**
+   * More images to know besides the scenario's (e.g. control-plane images for
+   * static Pods), with a server port if any, and their Entrypoint and Cmd
+   * (default: Entrypoint `/usr/local/bin/<name>`).
+   */
+  extraImages?: Array<{ ref: string; server?: SimImageProfile['server']; config?: SimImageConfig }>;
+  /** Decides the process a container runs from its image and its config (exercise 5.3). Default: `containerArgs`, as runc uses. */
+  containerArgs?: typeof containerArgs;
 }
 
 /** A log line as the runtime keeps it (one line of a CRI log file). */
@@ -70,6 +79,8 @@ interface SimContainer {
   config: ContainerConfig;
   sandboxConfig: PodSandboxConfig;
   image: SimImage;
+  /** The process it runs, as `containerArgs` decided it at creation. */
+  argv: string[];
   files: Set<string>;
   log: LogEntry[];
   process?: SimProcess;
@@ -84,6 +95,7 @@ export class SimRuntime implements ContainerRuntime {
   readonly network: SimNetwork;
   readonly ipam: HostLocalIpam;
   private readonly clock: Clock;
+  private readonly argsFor: typeof containerArgs;
   private readonly catalogue = new Map<string, SimImage>();
   private readonly present = new Map<string, ImageInfo>();
   private readonly sandboxes = new Map<string, SimSandbox>();
@@ -92,10 +104,11 @@ export class SimRuntime implements ContainerRuntime {
 
   constructor(options: SimRuntimeOptions = {}) {
     this.clock = options.clock ?? realClock;
+    this.argsFor = options.containerArgs ?? containerArgs;
     this.network = options.network ?? new SimNetwork();
     this.ipam = new HostLocalIpam(options.podCIDR ?? '10.244.0.0/24');
     for (const ref of DEFAULT_SIM_IMAGES) this.addImage(simImage(ref));
-    for (const extra of options.extraImages ?? []) this.addImage(simImage(extra.ref, extra.server));
+    for (const extra of options.extraImages ?? []) this.addImage(simImage(extra.ref, extra.server, extra.config));
   }
 
   async version(): Promise<RuntimeVersion> {
@@ -155,6 +168,8 @@ export class SimRuntime implements ContainerRuntime {
     if (!image || !this.present.has(image.info.id)) {
       throw new RuntimeError('CreateContainerError', `expected image "${ref.full}" to be present on the node (pull it first), got none`);
     }
+    // Why here, as runc does: a Pod and image that name no program are refused (CreateContainerError) before anything is made.
+    const argv = this.argsFor(structuredClone(image.config), config);
     const name = `${config.metadata.name}_${sandboxName(sandboxConfig)}`;
     const taken = this.containersOf(sandboxId).find((c) => c.status.metadata.name === config.metadata.name && c.status.metadata.attempt === config.metadata.attempt);
     if (taken) throw new RuntimeError('CreateContainerError', `failed to reserve container name "${name}_${config.metadata.attempt}": name is reserved for ${taken.status.id}`);
@@ -165,7 +180,7 @@ export class SimRuntime implements ContainerRuntime {
       labels: { ...config.labels }, logPath: config.logPath,
     };
     const copy = structuredClone(config);
-    this.containers.set(id, { status, config: copy, sandboxConfig: structuredClone(sandboxConfig), image, files: new Set(), log: [], listening: [], execs: new Set() });
+    this.containers.set(id, { status, config: copy, sandboxConfig: structuredClone(sandboxConfig), image, argv: [...argv], files: new Set(), log: [], listening: [], execs: new Set() });
     return id;
   }
 
@@ -182,8 +197,7 @@ export class SimRuntime implements ContainerRuntime {
     }
     status.state = 'CONTAINER_RUNNING';
     status.startedAt = this.clock.now();
-    const argv = [...container.config.command, ...container.config.args];
-    const process = new SimProcess(programFor(container.image, argv), {
+    const process = new SimProcess(programFor(container.image, container.argv), {
       clock: this.clock,
       files: container.files,
       write: (line, stream) => container.log.push({ time: this.clock.now(), stream: stream ?? 'stdout', line }),
