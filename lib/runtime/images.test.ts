@@ -83,9 +83,9 @@ describe('OCI image layouts built from the recipes', () => {
   });
 
   const expected: Array<[string, { port: string; argv: string[]; env?: string }]> = [
-    ['backend:v0.0.1', { port: '8080/tcp', argv: ['/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'] }],
-    ['frontend:v0.0.1', { port: '3000/tcp', argv: ['/bin/httpd', '-f', '-v', '-p', '3000', '-h', '/www'], env: 'BACKEND_ENDPOINT=http://backend' }],
-    ['nginx:1.14.2', { port: '80/tcp', argv: ['/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] }],
+    ['backend:v0.0.1', { port: '8080/tcp', argv: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'] }],
+    ['frontend:v0.0.1', { port: '3000/tcp', argv: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '3000', '-h', '/www'], env: 'BACKEND_ENDPOINT=http://backend' }],
+    ['nginx:1.14.2', { port: '80/tcp', argv: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] }],
   ];
   for (const [ref, want] of expected) {
     test(`the config of ${ref} exposes ${want.port}, runs busybox httpd and keeps the base image's PATH`, () => {

@@ -149,6 +149,8 @@ function shellScript(argv: readonly string[]): string | undefined {
 // #region program-for
 /** Decides what a container runs from its image and its argv (the process chosen by `containerArgs`), as documented at the top of this file. */
 export function programFor(image: SimImageProfile, argv: readonly string[]): Command[] {
+  // Why look through /bin/pid1: it only runs the rest of the argv as its child (and passes SIGTERM on).
+  if (basename(argv[0] ?? '') === 'pid1') return programFor(image, argv.slice(1));
   const forever: Command[] = [{ step: { op: 'forever' }, after: ';' }];
   const script = shellScript(argv);
   if (script !== undefined) return parseScript(script) ?? forever;

@@ -203,8 +203,8 @@ describe('the simulated runtime: programs', () => {
 describe('the simulated runtime: the process a container runs', () => {
   it('Each scenario image has the Entrypoint and Cmd of its recipe in images/, the base recipe\'s first.', () => {
     assert.deepEqual(simImage('busybox').config, { Cmd: ['sh'] });
-    assert.deepEqual(simImage('backend:v0.0.1').config, { Entrypoint: ['/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'], Cmd: [] });
-    assert.deepEqual(simImage('nginx:1.14.2').config, { Entrypoint: [], Cmd: ['/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] });
+    assert.deepEqual(simImage('backend:v0.0.1').config, { Entrypoint: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'], Cmd: [] });
+    assert.deepEqual(simImage('nginx:1.14.2').config, { Entrypoint: [], Cmd: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] });
     assert.deepEqual(simImage('frontend:v0.0.1').config, recipeRunConfig('frontend'));
     assert.equal(recipeRunConfig('../etc'), undefined);
   });

@@ -79,8 +79,8 @@ function expectActions(applyProbeResult: ProbeFn, kind: 'liveness' | 'readiness'
 // ---- 5.3: a sim runtime running the learner's containerArgs ------------------------------
 
 const IMAGE_BUSYBOX = { Cmd: ['sh'] };
-const IMAGE_BACKEND = { Entrypoint: ['/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'], Cmd: [] as string[] };
-const IMAGE_NGINX = { Entrypoint: [] as string[], Cmd: ['/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] };
+const IMAGE_BACKEND = { Entrypoint: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '8080', '-h', '/www'], Cmd: [] as string[] };
+const IMAGE_NGINX = { Entrypoint: [] as string[], Cmd: ['/bin/pid1', '/bin/httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'] };
 const IMAGE_APP = { Entrypoint: ['/app/server', '--log=json'], Cmd: ['--port', '8080'] };
 
 const args = (command: string[], argList: string[], image = 'app:1'): Pick<ContainerConfig, 'command' | 'args' | 'image'> => ({ command, args: argList, image });
