@@ -6,9 +6,8 @@
  * and then stops its controllers cleanly. Killing it and starting it again
  * is safe: everything it knows, it reads back from the API server.
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../client/client.ts';
+import { runIfMain, runUntilSignal } from '../client/component-process.ts';
 import { loadContext } from '../client/kubeconfig.ts';
 import { CONTROLLERS, startControllerManager } from './manager.ts';
 
@@ -53,29 +52,10 @@ export async function main(args: string[]): Promise<number> {
   });
   console.log(`controller manager running (pid ${process.pid}) as ${context.user} against ${context.server}: ${[...manager.controllers.keys()].join(', ')}`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    // Why once: a second Ctrl-C while draining must not start a second shutdown.
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping the controller manager`);
+  return runUntilSignal(`the controller manager`, async () => {
     await manager.stop();
     client.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  return new Promise<number>(() => {}); // runs until a signal
+  });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : String(error));
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -9,8 +9,8 @@
  * stop the kubelet and leave its containers running, as the real one does.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KubeClient } from '../client/client.ts';
+import { runIfMain, runUntilSignal } from '../client/component-process.ts';
 import { loadContext } from '../client/kubeconfig.ts';
 import { parsePairs, parseTaints } from '../nodes/main.ts';
 import { defaultPodCIDR, KUBELET_VERSION, nodeIndex } from '../nodes/node-status.ts';
@@ -62,28 +62,10 @@ export async function main(args: string[]): Promise<number> {
   });
   const version = await runtime.version();
   console.log(`kubelet ${name} running (pid ${process.pid}) with ${version.runtimeName}://${version.runtimeVersion} as ${context.user} against ${context.server}`);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping kubelet ${name}; its containers keep running`);
+  return runUntilSignal(`kubelet ${name}; its containers keep running`, async () => {
     await kubelet.stop();
     client.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  return new Promise<number>(() => {});
+  });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : String(error));
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, main);

@@ -5,10 +5,9 @@
  * The cluster writes a kubeconfig per scenario node (kubelet-node-2.conf);
  * the node acts as that identity. Runs until SIGTERM or SIGINT.
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Taint } from '../api/types.ts';
 import { KubeClient } from '../client/client.ts';
+import { runIfMain, runUntilSignal } from '../client/component-process.ts';
 import { loadContext } from '../client/kubeconfig.ts';
 import { HOLLOW_KUBELET_VERSION, startHollowNode } from './hollow-node.ts';
 
@@ -59,28 +58,10 @@ export async function main(args: string[]): Promise<number> {
     onTrace: args.includes('--trace') ? (line) => console.log(line) : undefined,
   });
   console.log(`hollow node ${node.name} running (pid ${process.pid}) as ${context.user} against ${context.server}`);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping hollow node ${node.name}`);
+  return runUntilSignal(`hollow node ${node.name}`, async () => {
     await node.stop();
     client.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  return new Promise<number>(() => {});
+  });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : String(error));
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, main);
