@@ -27,7 +27,7 @@ import { startTestCluster, type TestCluster } from './helpers/apiserver.ts';
 const NODE = 'node-2';
 const BRIDGE = 'kbskt0';
 const PREFIX = 'kbskt-';
-const CIDR = '10.252.0.0/24';
+const CIDR = '10.253.0.0/24';
 
 let cluster: TestCluster;
 let root: string;
@@ -122,7 +122,7 @@ describe('the kubelet on runc, as its own process', real, () => {
     await cluster.admin.create(RESOURCE.pods, boundPod('nope', NODE, { containers: [{ name: 'app', image: 'registry.example/nosuch:v9' }] }));
     await cluster.admin.create(RESOURCE.pods, boundPod('escape', NODE, { containers: [{ name: 'app', image: '../../../etc/passwd' }] }));
     const web = await podWhere(cluster.admin, 'web', 'Running and Ready', (p) => containerOf(p)?.ready === true, 30_000);
-    assert.match(web.status?.podIP ?? '', /^10\.252\.0\.\d+$/);
+    assert.match(web.status?.podIP ?? '', /^10\.253\.0\.\d+$/);
     assert.match(containerOf(web)?.containerID ?? '', /^runc:\/\//);
     const reply = await httpGet(`http://${web.status!.podIP}:8080/`);
     assert.equal(reply.status, 200);

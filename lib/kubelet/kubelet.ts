@@ -157,6 +157,8 @@ class KubeletAgent implements Kubelet {
   /** Containers whose exit was already sent to a worker. */
   private readonly reportedExits = new Set<string>();
   private readonly statusDirty = new Set<string>();
+  /** The Pod as the last status write returned it, per uid. */
+  private readonly lastWritten = new Map<string, Pod>();
   private statusWriting: Promise<void> = Promise.resolve();
   private statusLoop = false;
   private readonly settings: NodeSettings;
@@ -381,7 +383,9 @@ class KubeletAgent implements Kubelet {
       void this.finish(entry, context);
       return;
     }
-    this.probes.sync(context.pod, context.containers, context.podIP);
+    // Why no probes while killing: the container on its way out would only fail them; its successor gets new ones.
+    if (snapshot.matches('killingContainer') || snapshot.matches('terminating')) this.probes.forget(uid);
+    else this.probes.sync(context.pod, context.containers, context.podIP);
     this.markDirty(uid);
   }
 
@@ -519,6 +523,7 @@ class KubeletAgent implements Kubelet {
     } finally {
       this.workers.delete(uid);
       this.statusDirty.delete(uid);
+      this.lastWritten.delete(uid);
       for (const id of Object.values(context.containers).flatMap((c) => [c.id, c.previousId])) if (id) this.reportedExits.delete(id);
       this.idleCheck();
     }
@@ -593,8 +598,8 @@ class KubeletAgent implements Kubelet {
   /** Writes the status made from the worker's records to the Pod (or to a static Pod's mirror), unless it says nothing new. */
   private async writeStatus(uid: string, context: PodWorkerContext, terminal: boolean): Promise<void> {
     const entry = this.workers.get(uid);
+    let current = entry?.isStatic ? this.mirrorOf(context.pod) : this.newest(uid, this.informer.get(`${context.pod.metadata.namespace}/${context.pod.metadata.name}`));
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = entry?.isStatic ? this.mirrorOf(context.pod) : this.informer.get(`${context.pod.metadata.namespace}/${context.pod.metadata.name}`);
       if (!current || (!entry?.isStatic && current.metadata.uid !== uid)) return;
       const status = podStatusFor(
         { pod: { ...context.pod, status: current.status }, containers: context.containers, hostIP: this.settings.address, podIP: context.podIP, sandboxReady: context.sandboxId !== undefined && !terminal, terminal, runtimeName: this.runtimeName, now: this.clock.now() },
@@ -602,15 +607,23 @@ class KubeletAgent implements Kubelet {
       );
       if (sameStatus(current.status, status)) return;
       try {
-        await this.client.updateStatus(RESOURCE.pods, { ...structuredClone(current), status });
+        const written = await this.client.updateStatus(RESOURCE.pods, { ...structuredClone(current), status });
+        if (!entry?.isStatic) this.lastWritten.set(uid, written);
         return;
       } catch (error) {
         if (isNotFound(error)) return;
         if (!isConflict(error)) throw error;
-        // Why wait for the cache: the conflict means a newer Pod exists; the informer brings it.
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Why read it again: someone else changed the Pod since our copy (a label, a deletion); write on top of theirs.
+        current = await this.client.get<Pod>(RESOURCE.pods, context.pod.metadata.namespace, context.pod.metadata.name ?? '').catch(() => undefined);
       }
     }
+  }
+
+  /** The newer of the cached Pod and the one the kubelet last wrote: the cache lags behind the kubelet's own writes. */
+  private newest(uid: string, cached: Pod | undefined): Pod | undefined {
+    const written = this.lastWritten.get(uid);
+    if (!written || !cached) return cached ?? written;
+    return Number(written.metadata.resourceVersion) > Number(cached.metadata.resourceVersion) ? written : cached;
   }
   // #endregion write-status
 

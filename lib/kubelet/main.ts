@@ -34,7 +34,7 @@ async function runtimeFrom(args: string[], name: string, podCIDR: string): Promi
   if (!root || !isAbsolute(root)) throw new Error(`expected --root-dir with an absolute folder for the runc runtime's state, got ${JSON.stringify(root)}`);
   const { RuncRuntime } = await import('../runtime/runc.ts');
   const n = nodeIndex(name) + 1;
-  return new RuncRuntime({ stateDir: resolve(root), podCIDR, bridge: flag(args, '--bridge') ?? `kbs-n${n}`, netnsPrefix: flag(args, '--netns-prefix') ?? `kbs-n${n}-` });
+  return new RuncRuntime({ stateDir: resolve(root), podCIDR, bridge: flag(args, '--bridge') ?? `kbs-n${n}`, netnsPrefix: flag(args, '--netns-prefix') ?? `kbsn${n}-` });
 }
 
 /** Entry point: start the kubelet and run until a signal. */

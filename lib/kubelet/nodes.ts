@@ -85,5 +85,5 @@ async function runtimeFor(name: string, podCIDR: string, kind: 'sim' | 'runc', n
   const { RuncRuntime } = await import('../runtime/runc.ts');
   const n = nodeIndex(name) + 1;
   // Why per-node names: two runtimes on one host must not share a bridge, a namespace prefix or a state folder.
-  return new RuncRuntime({ stateDir: join(options.dir, name, 'runtime'), podCIDR, bridge: `kbs-n${n}`, netnsPrefix: `kbs-n${n}-`, clock: options.clock, ...argsOption });
+  return new RuncRuntime({ stateDir: join(options.dir, name, 'runtime'), podCIDR, bridge: `kbs-n${n}`, netnsPrefix: `kbsn${n}-`, clock: options.clock, ...argsOption });
 }

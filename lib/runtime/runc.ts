@@ -63,7 +63,7 @@ export interface RuncRuntimeOptions {
   runcPath?: string;
   /** Where the image recipes are; default the project's images/. */
   recipesDir?: string;
-  /** How often exits are polled, in ms. Default 50. */
+  /** How often a starting container's pid file and exits are polled, in ms. Default 10. */
   pollMs?: number;
   /** Decides the process a container runs from its image and its config (exercise 5.3). Default: `containerArgs`. */
   containerArgs?: typeof containerArgs;
@@ -129,7 +129,7 @@ export class RuncRuntime implements ContainerRuntime {
     this.stateDir = dir;
     this.clock = options.clock ?? realClock;
     this.runc = options.runcPath ?? 'runc';
-    this.pollMs = options.pollMs ?? 50;
+    this.pollMs = options.pollMs ?? 10;
     this.argsFor = options.containerArgs ?? containerArgs;
     this.runcRoot = join(dir, 'runc');
     this.images = new ImageStore({ root: join(dir, 'images'), ...(options.recipesDir ? { recipesDir: options.recipesDir } : {}) });
