@@ -159,6 +159,10 @@ class KubeletAgent implements Kubelet {
   private readonly statusDirty = new Set<string>();
   /** The Pod as the last status write returned it, per uid. */
   private readonly lastWritten = new Map<string, Pod>();
+  /** The images present on the node (ref → id): listed at start, then kept up to date by the kubelet's own pulls. */
+  private readonly images = new Map<string, string>();
+  /** Pods whose sandbox the kubelet has tried to create. */
+  private readonly sandboxAttempts = new Set<string>();
   private statusWriting: Promise<void> = Promise.resolve();
   private statusLoop = false;
   private readonly settings: NodeSettings;
@@ -214,6 +218,7 @@ class KubeletAgent implements Kubelet {
   async start(): Promise<void> {
     const version = await this.runtime.version();
     this.runtimeName = version.runtimeName;
+    for (const image of await this.runtime.listImages()) this.images.set(image.ref, image.id);
     this.settings.nodeInfo = machineInfo(this.name, version);
     this.beats = new NodeHeartbeat({
       client: this.client,
@@ -394,10 +399,14 @@ class KubeletAgent implements Kubelet {
   // #region run-sandbox
   private async runSandbox(pod: Pod): Promise<{ sandboxId: string; podIP?: string }> {
     const config = sandboxConfig(pod);
-    // Why look first: a sandbox from an attempt the kubelet lost track of holds the Pod's name in the runtime.
-    for (const old of await this.runtime.listPodSandboxes({ labels: { [LABEL_POD_UID]: config.metadata.uid } })) {
-      await this.removeSandbox(old.id, await this.runtime.listContainers({ sandboxId: old.id }));
+    // Why look on a retry only: a failed attempt may have left a sandbox holding the Pod's name in the runtime;
+    // before the first attempt there is none, since the kubelet adopted or removed everything at start.
+    if (this.sandboxAttempts.has(config.metadata.uid)) {
+      for (const old of await this.runtime.listPodSandboxes({ labels: { [LABEL_POD_UID]: config.metadata.uid } })) {
+        await this.removeSandbox(old.id, await this.runtime.listContainers({ sandboxId: old.id }));
+      }
     }
+    this.sandboxAttempts.add(config.metadata.uid);
     try {
       const sandboxId = await this.runtime.runPodSandbox(config);
       const status = await this.runtime.podSandboxStatus(sandboxId);
@@ -412,7 +421,7 @@ class KubeletAgent implements Kubelet {
   // #region pull-images
   /** Makes the images of the containers about to start present, as each one's imagePullPolicy says; resolves to their image IDs. */
   private async pullImages(pod: Pod, names: string[]): Promise<Record<string, string>> {
-    const present = new Map((await this.runtime.listImages()).map((i) => [i.ref, i.id]));
+    const present = this.images;
     const ids: Record<string, string> = {};
     for (const name of names) {
       const container = pod.spec.containers.find((c) => c.name === name);
@@ -464,8 +473,7 @@ class KubeletAgent implements Kubelet {
         this.event(pod, 'Normal', 'Created', `Created container ${name}`);
         await this.runtime.startContainer(id);
         this.event(pod, 'Normal', 'Started', `Started container ${name}`);
-        const status = await this.runtime.containerStatus(id);
-        results.push({ name, id, startedAt: status.startedAt || this.clock.now() });
+        results.push({ name, id, startedAt: this.clock.now() });
       } catch (error) {
         const reason = (error as RuntimeError).reason ?? 'RunContainerError';
         this.event(pod, 'Warning', 'Failed', `Error: ${(error as Error).message}`);
@@ -524,6 +532,7 @@ class KubeletAgent implements Kubelet {
       this.workers.delete(uid);
       this.statusDirty.delete(uid);
       this.lastWritten.delete(uid);
+      this.sandboxAttempts.delete(uid);
       for (const id of Object.values(context.containers).flatMap((c) => [c.id, c.previousId])) if (id) this.reportedExits.delete(id);
       this.idleCheck();
     }
