@@ -172,8 +172,25 @@ describe('the kubelet on runc, as its own process', real, () => {
     assert.equal(ourMounts().length, mountsBefore - 1, 'its overlay root is unmounted');
   });
 
+  test('two containers of one Pod share its network namespace: the sidecar reaches the backend on localhost', async () => {
+    await cluster.admin.create(RESOURCE.pods, boundPod('pair', NODE, {
+      containers: [
+        { name: 'backend', image: 'backend:v0.0.1' },
+        { name: 'sidecar', image: 'busybox', command: ['sh', '-c', 'while ! wget -q -O- http://127.0.0.1:8080/; do sleep 0.2; done; echo; sleep 3600'] },
+      ],
+    }));
+    const pod = await podWhere(cluster.admin, 'pair', 'both containers running', (p) => (p.status?.containerStatuses ?? []).filter((c) => c.state?.running).length === 2, 30_000);
+    const sidecar = (await runtime.listContainers({ labels: { 'io.kubernetes.pod.uid': pod.metadata.uid!, 'io.kubernetes.container.name': 'sidecar' } }))[0];
+    assert.ok(sidecar, 'the sidecar container exists');
+    const log = await waitUntil('the sidecar to log the backend\'s answer', async () => {
+      const text = await runtime.readLog(sidecar.id);
+      return /"pod":\s*"pair"/.test(text) ? text : undefined;
+    }, 20_000);
+    assert.match(log, /"app":\s*"backend"/);
+  });
+
   test('after every Pod is deleted, nothing is left: no runc container, mount, network namespace, veth or IP allocation', async () => {
-    for (const name of ['crashy', 'nope', 'escape']) await cluster.admin.delete(RESOURCE.pods, 'default', name, { gracePeriodSeconds: 1 });
+    for (const name of ['crashy', 'nope', 'escape', 'pair']) await cluster.admin.delete(RESOURCE.pods, 'default', name, { gracePeriodSeconds: 1 });
     await waitUntil('every Pod gone from the API server', async () => (await cluster.admin.list<Pod>(RESOURCE.pods, { namespace: 'default' })).items.length === 0, 30_000);
     assert.deepEqual(await runtime.runcIds(), []);
     assert.deepEqual(ourMounts(), []);
