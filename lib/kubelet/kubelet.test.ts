@@ -130,11 +130,12 @@ describe('the kubelet runs the Pods bound to it', () => {
 });
 
 describe('probes', () => {
-  it('restarts a container whose exec liveness probe fails three times in a row, with Unhealthy and Killing events.', async () => {
+  it('restarts a container whose exec liveness probe fails three times in a row, with Unhealthy and Killing events; sh as PID 1 ignores SIGTERM, so it is killed after the grace period.', async () => {
     const n = await node('live-1');
     await cluster.admin.create(
       RESOURCE.pods,
       boundPod('sick', 'live-1', {
+        terminationGracePeriodSeconds: 2,
         containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'touch /tmp/healthy; sleep 5; rm /tmp/healthy; sleep 3600'], livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 5 } }],
       }),
     );
@@ -142,7 +143,7 @@ describe('probes', () => {
     await podWhere(cluster.admin, 'sick', 'running', running);
     await n.advance(30_000);
     const pod = await podWhere(cluster.admin, 'sick', 'restarted by its liveness probe', (p) => (containerOf(p)?.restartCount ?? 0) >= 1);
-    assert.equal(containerOf(pod)?.lastState?.terminated?.exitCode, 143, 'stopped with SIGTERM');
+    assert.equal(containerOf(pod)?.lastState?.terminated?.exitCode, 137, 'killed with SIGKILL when the 2 s were over');
     const events = await podEvents(cluster.admin, 'sick');
     assert.ok(events.some((e) => /^Unhealthy: Liveness probe failed/.test(e)), events.join('\n'));
     assert.ok(events.includes('Killing: Container app failed liveness probe, will be restarted'), events.join('\n'));
@@ -265,7 +266,9 @@ describe('static Pods', () => {
       assert.equal((await n.runtime.listContainers()).filter((c) => c.state === 'CONTAINER_RUNNING').length, 1, 'the static Pod kept running');
       // Removing the manifest stops the Pod and removes its mirror.
       unlinkSync(join(dir, 'etcd.yaml'));
+      // Why 21 s and then 31 s: the folder is read every 20 s, and sh as PID 1 ignores SIGTERM, so its 30 s grace period runs out.
       await n.advance(21_000);
+      await n.advance(31_000);
       await waitUntil('the mirror Pod is gone', async () => !(await cluster.admin.get(RESOURCE.pods, 'kube-system', 'etcd-static-1').catch(() => undefined)));
       await waitUntil('its sandbox is gone', async () => (await n.runtime.listPodSandboxes()).length === 0);
     } finally {

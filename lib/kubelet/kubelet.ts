@@ -78,7 +78,7 @@ export interface KubeletOptions {
 export interface Kubelet {
   readonly name: string;
   readonly runtime: ContainerRuntime;
-  /** Resolves when no pod worker is busy with the runtime and no status write waits. */
+  /** Resolves when no pod worker is busy with the runtime and no status write waits (a stop waiting out its grace period does not count: only time ends it). */
   whenIdle(): Promise<void>;
   /** The state of a Pod's worker (e.g. "running", "backingOff"), by the Pod's uid (or a static Pod's). */
   workerState(uid: string): string | undefined;
@@ -337,7 +337,8 @@ class KubeletAgent implements Kubelet {
         runSandbox: this.actor(uid, (input: { pod: Pod }) => this.runSandbox(input.pod)),
         pullImages: this.actor(uid, (input: { pod: Pod; names: string[] }) => this.pullImages(input.pod, input.names)),
         startContainers: this.actor(uid, (input: { context: PodWorkerContext; names: string[] }) => this.startContainers(input.context, input.names)),
-        killContainer: this.actor(uid, (input: { context: PodWorkerContext; name: string }) => this.killContainer(input.context, input.name)),
+        // Why the kills are not tracked: they wait out grace periods, and whenIdle means "nothing left that needs no more time".
+        killContainer: this.actor(uid, (input: { context: PodWorkerContext; name: string }) => this.killContainer(input.context, input.name), false),
         killPod: this.actor(uid, (input: { context: PodWorkerContext }) => this.killPod(input.context), false),
       },
     });

@@ -165,6 +165,26 @@ export function programFor(image: SimImageProfile, argv: readonly string[]): Com
 }
 // #endregion program-for
 
+// #region handles-sigterm
+/**
+ * Whether the program a container runs acts on SIGTERM. Every container's
+ * first process is PID 1 in its own PID namespace, and the kernel gives
+ * PID 1 only the signals it installed a handler for: `sleep`, `sh` and
+ * busybox `httpd` install none, so they ignore SIGTERM and are killed when
+ * the grace period is over. A shell that traps TERM, the images' /bin/pid1
+ * (which passes it on to the server), and the control-plane programs
+ * (written in Go, which handle SIGTERM) do stop.
+ */
+export function handlesSigterm(image: SimImageProfile, argv: readonly string[]): boolean {
+  const program = basename(argv[0] ?? '');
+  if (program === 'pid1') return true;
+  const script = shellScript(argv);
+  // Why not `trap '' TERM`: an empty action means "ignore", which is the opposite of a handler.
+  if (script !== undefined) return /\btrap\s+("[^"]+"|'[^']+'|[^\s'"]+)\s+[^;&]*\bTERM\b/.test(script);
+  return image.server !== undefined && program === image.name;
+}
+// #endregion handles-sigterm
+
 /** Writes the server's startup line, then serves `port` until stopped. */
 function serve(image: SimImageProfile, port: number): Command[] {
   // Why the image's line only on its own port: a server moved to another port by args should say where it really listens.

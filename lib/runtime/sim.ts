@@ -37,7 +37,7 @@ import { containerArgs } from './runc.ts';
 import { DEFAULT_SIM_IMAGES, parseImageRef, pullNotFound, simImage, type SimImage, type SimImageConfig } from './sim-catalogue.ts';
 import { HostLocalIpam } from './sim-ipam.ts';
 import { SimNetwork, type SimHttpHandler, type SimHttpResponse } from './sim-network.ts';
-import { execProgram, programFor, SimProcess, type SimImageProfile } from './sim-program.ts';
+import { execProgram, handlesSigterm, programFor, SimProcess, type SimImageProfile } from './sim-program.ts';
 
 /** The annotation that makes a simulated program ignore SIGTERM. */
 export const IGNORE_SIGTERM_ANNOTATION = 'sim.workbook/ignore-sigterm';
@@ -224,8 +224,8 @@ export class SimRuntime implements ContainerRuntime {
     if (timeoutSeconds <= 0) {
       // Why: with no grace period the runtime sends SIGKILL straight away.
       this.kill(container, 137);
-    } else if (annotation(container, IGNORE_SIGTERM_ANNOTATION) === 'true') {
-      // Why: SIGTERM is ignored, so only SIGKILL at the deadline ends it; a second stop with a shorter timeout brings the deadline forward.
+    } else if (annotation(container, IGNORE_SIGTERM_ANNOTATION) === 'true' || !handlesSigterm(container.image, container.argv)) {
+      // Why: SIGTERM is ignored (PID 1 without a handler), so only SIGKILL at the deadline ends it; a second stop with a shorter timeout brings the deadline forward.
       if (deadline < stop.deadline) {
         if (stop.timer !== undefined) this.clock.clearTimeout(stop.timer);
         stop.deadline = deadline;
