@@ -91,6 +91,8 @@ describe('the real kubectl against kubelets', requireTool('kubectl'), () => {
   });
 
   test('describe pod shows the kubelet\'s Events after the scheduler\'s', async () => {
+    // Why wait: the kubelet notices the exit at its next relist (every second), after `logs -f` has already seen it.
+    await eventually('the counter to have Succeeded', async () => ((await table(['pod', 'counter']))[0]?.['STATUS'] === 'Completed' ? true : undefined));
     const described = await kubectl.ok(['describe', 'pod', 'counter']);
     const reasons = [...described.slice(described.indexOf('Events:')).matchAll(/^\s+Normal\s+(\w+)\s/gm)].map((m) => m[1]);
     assert.deepEqual(reasons.slice(0, 5), ['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started'], described);
