@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Pod } from '../lib/api/types.ts';
@@ -23,6 +22,7 @@ import { projectRoot } from '../lib/workbook/root.ts';
 import { requireRealMode } from '../lib/workbook/realmode.ts';
 import { waitUntil } from '../lib/workbook/waiting.ts';
 import { startTestCluster, type TestCluster } from './helpers/apiserver.ts';
+import { httpGet } from './helpers/http.ts';
 
 const NODE = 'node-2';
 const BRIDGE = 'kbskt0';
@@ -84,19 +84,6 @@ function allocatedIps(): string[] {
   const dir = join(root, 'cni', 'networks');
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true }).map(String).filter((f) => /\d+\.\d+\.\d+\.\d+$/.test(f));
-}
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
 }
 
 const real = requireRealMode(['runc', 'ip', 'cni-bridge', 'cni-host-local', 'cni-loopback', 'busybox']);

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { get } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { requireRealMode } from '../workbook/realmode.ts';
+import { waitUntil } from '../workbook/waiting.ts';
 import { ipInSubnet } from './cni.ts';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from './cri.ts';
 import { containerArgs, containerEnv, RuncRuntime, validateLogPath, validateRuntimeId } from './runc.ts';
+import { httpGet } from '../../test/helpers/http.ts';
 
 const PREFIX = 'kbsrt-';
 const BRIDGE = 'kbsrt0';
@@ -24,28 +25,6 @@ function containerConfig(name: string, image: string, over: Partial<ContainerCon
     metadata: { name, attempt: 0 }, image, command: [], args: [], env: [], labels: { container: name }, annotations: {},
     logPath: `${name}/0.log`, memoryLimitBytes: 0, milliCPULimit: 0, ...over,
   };
-}
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    // Why Node's strict parser: the kubelet's HTTP probes use it, so the images must send proper CRLF headers.
-    const req = get(url, { timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`expected ${what} within ${timeoutMs} ms, got it not yet`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('how a container\'s process and environment are chosen (any OS)', () => {
