@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { SimRuntime } from '../lib/runtime/sim.ts';
 import { projectRoot } from '../lib/workbook/root.ts';
 import { requireTool } from '../lib/workbook/realmode.ts';
 import type { TestCluster } from './helpers/apiserver.ts';
@@ -82,8 +83,10 @@ describe('the real kubectl against kubelets', requireTool('kubectl'), () => {
   });
 
   test('logs shows a container\'s output, and logs -f follows it until the container ends', async () => {
-    const [backend] = await table(['pods', '-l', 'app=backend']);
-    assert.match(await kubectl.ok(['logs', backend!['NAME']!]), /^backend v0\.0\.1 listening on :8080$/m);
+    const [backend] = await table(['pods', '-l', 'app=backend', '-o', 'wide']);
+    const runtime = cluster.kubelets!.get(backend!['NODE']!)!.runtime as SimRuntime;
+    await runtime.httpGet(backend!['IP']!, 8080, '/');
+    assert.equal(await kubectl.ok(['logs', backend!['NAME']!]), `GET /: answered as ${backend!['NAME']}\n`, 'the backend logs each request it answers');
     await kubectl.ok(['run', 'counter', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'echo one; sleep 1; echo two; sleep 1; echo three']);
     await eventually('the counter to run', async () => ((await table(['pod', 'counter']))[0]?.['STATUS'] === 'Running' ? true : undefined));
     const followed = await kubectl.ok(['logs', '-f', 'counter'], { timeoutMs: 20_000 });

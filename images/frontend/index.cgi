@@ -5,6 +5,8 @@
 # embeds the answer, or the error, in the page.
 pod="${HOSTNAME:-$(hostname)}"
 endpoint="${BACKEND_ENDPOINT:-http://backend}"
+# Why stderr: httpd passes a CGI script's stderr on to its own, which is the container's log (kubectl logs).
+echo "GET /: answered as $pod, asking $endpoint" >&2
 # Why `timeout` and not `wget -T`: Debian 12's busybox-static 1.35 wget crashes
 # (SIGSEGV) when given -T.
 if answer="$(timeout 3 wget -q -O- "$endpoint" 2>&1)"; then status="ok"; else status="error"; fi

@@ -65,9 +65,10 @@ export interface SimImage extends SimImageProfile {
 }
 
 const SERVERS: Record<string, SimImageProfile['server']> = {
-  backend: { port: 8080, startupLine: 'backend v0.0.1 listening on :8080' },
-  frontend: { port: 3000, startupLine: 'frontend v0.0.1 listening on :3000' },
-  nginx: { port: 80, startupLine: 'nginx 1.14.2 stand-in listening on :80' },
+  // Why no startup line: busybox httpd, which the real images run, prints none; their CGI scripts log each request instead.
+  backend: { port: 8080 },
+  frontend: { port: 3000 },
+  nginx: { port: 80 },
 };
 
 /** The scenario's images, by familiar name. */

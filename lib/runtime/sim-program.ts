@@ -49,7 +49,8 @@ export interface Command {
 export interface SimImageProfile {
   /** Familiar name without tag, e.g. "backend". */
   name: string;
-  server?: { port: number; startupLine: string };
+  /** The port its own program serves on, and what that program prints when it starts (busybox httpd prints nothing). */
+  server?: { port: number; startupLine?: string };
 }
 
 /** Splits a script into words and the operators `&&` and `;`; undefined when it uses any other shell syntax. */
@@ -185,14 +186,12 @@ export function handlesSigterm(image: SimImageProfile, argv: readonly string[]):
 }
 // #endregion handles-sigterm
 
-/** Writes the server's startup line, then serves `port` until stopped. */
+/** Writes the server's startup line, if its program prints one, then serves `port` until stopped. */
 function serve(image: SimImageProfile, port: number): Command[] {
-  // Why the image's line only on its own port: a server moved to another port by args should say where it really listens.
-  const line = image.server?.port === port ? image.server.startupLine : `${image.name} listening on :${port}`;
-  return [
-    { step: { op: 'echo', text: line }, after: ';' },
-    { step: { op: 'serve', port }, after: ';' },
-  ];
+  // Why the image's line only on its own port: the line names the port its program serves by default.
+  const line = image.server?.port === port ? image.server.startupLine : undefined;
+  const serving: Command = { step: { op: 'serve', port }, after: ';' };
+  return line === undefined ? [serving] : [{ step: { op: 'echo', text: line }, after: ';' }, serving];
 }
 
 /** The port of an `httpd` argv: the last `-p` wins, as with getopt; 80 when there is none. */

@@ -402,13 +402,25 @@ export class SimRuntime implements ContainerRuntime {
     return usage !== undefined && limit > 0 && parseQuantity(usage) > limit;
   }
 
+  private logLine(container: SimContainer, line: string, stream: 'stdout' | 'stderr'): void {
+    container.log.push({ time: this.clock.now(), stream, line });
+  }
+
   private handlerFor(container: SimContainer): SimHttpHandler {
     const pod = env(container, 'HOSTNAME') || container.sandboxConfig.hostname || container.sandboxConfig.metadata.name;
     switch (container.image.name) {
       case 'backend':
-        return () => respond(200, 'application/json', `${JSON.stringify({ pod, app: 'backend', version: 'v0.0.1' })}\n`);
+        return () => {
+          // Why a log line: the real image's CGI script writes this to stderr for every request.
+          this.logLine(container, `GET /: answered as ${pod}`, 'stderr');
+          return respond(200, 'application/json', `${JSON.stringify({ pod, app: 'backend', version: 'v0.0.1' })}\n`);
+        };
       case 'frontend':
-        return (path) => (path === '/' ? this.frontendPage(container, pod) : respond(404, 'text/plain', '404 Not Found\n'));
+        return (path) => {
+          if (path !== '/') return respond(404, 'text/plain', '404 Not Found\n');
+          this.logLine(container, `GET /: answered as ${pod}, asking ${env(container, 'BACKEND_ENDPOINT') ?? 'http://backend'}`, 'stderr');
+          return this.frontendPage(container, pod);
+        };
       case 'nginx':
         return (path) => (path === '/' || path === '/index.html' ? respond(200, 'text/html', NGINX_WELCOME) : respond(404, 'text/html', NGINX_404));
       default:
