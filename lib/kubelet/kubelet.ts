@@ -157,6 +157,8 @@ class KubeletAgent implements Kubelet {
   /** Containers whose exit was already sent to a worker. */
   private readonly reportedExits = new Set<string>();
   private readonly statusDirty = new Set<string>();
+  /** Workers whose Pod is gone, reporting the end: final status, then the deletion's confirmation. */
+  private readonly finishing = new Set<Promise<void>>();
   /** The Pod as the last status write returned it, per uid. */
   private readonly lastWritten = new Map<string, Pod>();
   /** The images present on the node (ref → id): listed at start, then kept up to date by the kubelet's own pulls. */
@@ -386,7 +388,10 @@ class KubeletAgent implements Kubelet {
     const { context } = snapshot;
     if (snapshot.status === 'done') {
       this.probes.forget(uid);
-      void this.finish(entry, context);
+      // Why tracked: whenIdle must also wait for the final status and the confirmation of the deletion.
+      const finishing = this.finish(entry, context);
+      this.finishing.add(finishing);
+      void finishing.finally(() => this.finishing.delete(finishing));
       return;
     }
     // Why no probes while killing: the container on its way out would only fail them; its successor gets new ones.
@@ -751,7 +756,7 @@ class KubeletAgent implements Kubelet {
   private idleWaiters: Array<() => void> = [];
 
   private busy(): boolean {
-    if (this.statusLoop) return true;
+    if (this.statusLoop || this.finishing.size > 0) return true;
     for (const set of this.inFlight.values()) if (set.size > 0) return true;
     return false;
   }
@@ -764,7 +769,7 @@ class KubeletAgent implements Kubelet {
   async whenIdle(): Promise<void> {
     for (;;) {
       const pending = [...this.inFlight.values()].flatMap((s) => [...s]);
-      await Promise.allSettled([...pending, this.statusWriting]);
+      await Promise.allSettled([...pending, this.statusWriting, ...this.finishing]);
       await new Promise((resolve) => setImmediate(resolve));
       if (!this.busy()) return;
     }
