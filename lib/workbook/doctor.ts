@@ -23,6 +23,7 @@ export type ToolName =
   | 'cni-host-local'
   | 'cni-loopback'
   | 'busybox'
+  | 'curl'
   | 'etcd'
   | 'etcdctl'
   | 'kubectl';
@@ -51,6 +52,8 @@ const TOOLS: ToolSpec[] = [
   { name: 'cni-host-local', command: 'host-local', versionArgs: ['--version'], debianPackage: 'containernetworking-plugins', purpose: 'real mode', cniPlugin: true },
   { name: 'cni-loopback', command: 'loopback', versionArgs: ['--version'], debianPackage: 'containernetworking-plugins', purpose: 'real mode', cniPlugin: true },
   { name: 'busybox', command: 'busybox', versionArgs: [], debianPackage: 'busybox-static', purpose: 'real mode' },
+  // Why curl: the real-mode labs reach Pods at their IPs from the host with it, as a reader would by hand.
+  { name: 'curl', command: 'curl', versionArgs: ['--version'], debianPackage: 'curl', purpose: 'real mode' },
   { name: 'etcd', command: 'etcd', versionArgs: ['--version'], debianPackage: 'etcd-server', purpose: 'store conformance' },
   { name: 'etcdctl', command: 'etcdctl', versionArgs: ['version'], debianPackage: 'etcd-client', purpose: 'store conformance' },
   { name: 'kubectl', command: 'kubectl', versionArgs: ['version', '--client'], debianPackage: null, purpose: 'cluster access' },

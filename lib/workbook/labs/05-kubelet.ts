@@ -9,7 +9,6 @@
  * checks that stopping the cluster leaves nothing on the host.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,12 +22,12 @@ import type { KubeletSeams } from '../../kubelet/seams.ts';
 import type { ContainerRuntime } from '../../runtime/cri.ts';
 import type { containerArgs } from '../../runtime/runc.ts';
 import { IGNORE_SIGTERM_ANNOTATION, SimRuntime } from '../../runtime/sim.ts';
+import { locateTool } from '../doctor.ts';
 import type { Lab, LabContext } from '../lab.ts';
 import { scenarioDir } from '../scenario.ts';
 import { waitUntil } from '../waiting.ts';
 
 const run = promisify(execFile);
-const CURL = '/usr/bin/curl';
 
 let cluster: Cluster;
 let admin: KubeClient;
@@ -118,9 +117,10 @@ async function httpGet(runtime: ContainerRuntime, ip: string, port: number): Pro
     const reply = await runtime.httpGet(ip, port, '/');
     return { how: `GET http://${ip}:${port}/ over the sim network`, body: reply.body };
   }
-  if (!existsSync(CURL)) throw new Error(`expected curl at ${CURL} (Debian package curl), found none`);
+  const curl = locateTool('curl');
+  if (!curl) throw new Error('expected curl on the PATH (Debian package curl; `npm run doctor` checks it), found none');
   // Why an argument array: nothing here goes through a shell.
-  const { stdout } = await run(CURL, ['-sS', '--max-time', '10', `http://${ip}:${port}/`]);
+  const { stdout } = await run(curl, ['-sS', '--max-time', '10', `http://${ip}:${port}/`]);
   return { how: `curl -sS http://${ip}:${port}/`, body: stdout };
 }
 
