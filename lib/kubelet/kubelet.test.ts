@@ -14,7 +14,7 @@ let cluster: TestCluster;
 const nodes: SimNode[] = [];
 
 before(async () => {
-  cluster = await startTestCluster({ nodeNames: ['adopt-1','away-1','bad-image-1','crash-1','del-1','finish-1','grace-1','live-1','orphan-1','pull-1','ready-1','reg-1','run-1','static-1'] });
+  cluster = await startTestCluster({ nodeNames: ['adopt-1','away-1','bad-image-1','crash-1','del-1','finish-1','grace-1','live-1','orphan-1','pull-1','ready-1','reg-1','run-1','static-1','static-2'] });
 });
 
 after(async () => {
@@ -244,6 +244,25 @@ describe('a kubelet that restarts', () => {
 });
 
 describe('static Pods', () => {
+  it('are adopted, not started twice, by a kubelet that restarts.', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'static-pods-'));
+    try {
+      writeFileSync(join(dir, 'web.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: backend:v0.0.1\n');
+      const first = await node('static-2', { staticPodPath: dir });
+      await first.advance(0);
+      const before = await podWhere(cluster.admin, 'web-static-2', 'mirrored and Running', running);
+      await first.stop();
+      const second = await node('static-2', { staticPodPath: dir, runtime: first.runtime, clock: first.clock });
+      await second.advance(3000);
+      assert.equal((await second.runtime.listPodSandboxes()).length, 1, 'one sandbox, not two');
+      assert.equal((await second.runtime.listContainers()).length, 1, 'one container, not two');
+      const after = await cluster.admin.get<Pod>(RESOURCE.pods, 'default', 'web-static-2');
+      assert.equal(containerOf(after)?.containerID, containerOf(before)?.containerID);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs the Pods in its manifest folder and mirrors each in the API server as <name>-<node>, owned by the Node.', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'static-pods-'));
     try {

@@ -243,6 +243,7 @@ class KubeletAgent implements Kubelet {
     this.adopted = true;
     for (const pod of this.informer.list()) this.podChanged(pod);
     for (const pod of this.staticPods.values()) this.ensureWorker(pod, true);
+    void this.syncMirrorPods().catch((error: Error) => this.trace(`mirror Pods: ${error.message}`));
     this.every(this.options.renewIntervalMs ?? 10_000, () => (this.renewing = this.heartbeat()));
     this.every(this.options.relistPeriodMs ?? RELIST_PERIOD_MS, () => (this.relisting = this.relist()));
     if (this.options.staticPodPath) this.every(STATIC_POD_CHECK_MS, () => this.readStaticPods());
@@ -653,7 +654,8 @@ class KubeletAgent implements Kubelet {
       const uid = pod.metadata.uid ?? '';
       seen.add(uid);
       if (!this.staticPods.has(uid)) this.staticPods.set(uid, pod);
-      if (this.beats) this.ensureWorker(pod, true);
+      // Why not before adoption: a static Pod still running from before a restart must be adopted, not started again.
+      if (this.adopted) this.ensureWorker(pod, true);
     }
     for (const [uid, pod] of this.staticPods) {
       if (seen.has(uid)) continue;
@@ -661,7 +663,7 @@ class KubeletAgent implements Kubelet {
       this.staticPods.delete(uid);
       this.send(uid, { type: 'pod.deleted', gracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? 30 });
     }
-    if (this.beats) void this.syncMirrorPods().catch((error: Error) => this.trace(`mirror Pods: ${error.message}`));
+    if (this.adopted) void this.syncMirrorPods().catch((error: Error) => this.trace(`mirror Pods: ${error.message}`));
   }
 
   private mirrorOf(pod: Pod): Pod | undefined {
