@@ -620,25 +620,31 @@ export function floorSummaries(floor: Floor): { bare: Summary; withCni: Summary;
   };
 }
 
-/** The BENCH figures of a run, in the order they are printed. */
-export function figuresOf(result: PodsBenchResult): Figure[] {
-  const figures: Figure[] = [];
+/** Each runtime and pattern that ran: our startup latencies, and for runc the floor measured beside them. */
+function* startupSummaries(result: PodsBenchResult): Generator<{ mode: 'sim' | 'runc'; pattern: Pattern; ours: Summary; floor: ReturnType<typeof floorSummaries> | undefined }> {
   for (const mode of ['sim', 'runc'] as const) {
     const startup = result.startup[mode];
     if (!startup) continue;
     for (const pattern of PATTERNS) {
-      const ours = summarize(startup[pattern]);
       const floor = mode === 'runc' && result.floor ? floorSummaries(result.floor[pattern]) : undefined;
-      for (const p of ['p50', 'p99'] as const) {
-        figures.push({
-          name: `pods.startup.${mode}.${pattern}.${p}`,
-          ours: ours[p],
-          reference: SLO_P99_MS,
-          goal: mode === 'runc' && p === 'p99' ? GOAL_P99_MS : null,
-          floor: floor ? floor.bare[p] : null,
-          floorWithCni: floor ? floor.withCni[p] : null,
-        });
-      }
+      yield { mode, pattern, ours: summarize(startup[pattern]), floor };
+    }
+  }
+}
+
+/** The BENCH figures of a run, in the order they are printed. */
+export function figuresOf(result: PodsBenchResult): Figure[] {
+  const figures: Figure[] = [];
+  for (const { mode, pattern, ours, floor } of startupSummaries(result)) {
+    for (const p of ['p50', 'p99'] as const) {
+      figures.push({
+        name: `pods.startup.${mode}.${pattern}.${p}`,
+        ours: ours[p],
+        reference: SLO_P99_MS,
+        goal: mode === 'runc' && p === 'p99' ? GOAL_P99_MS : null,
+        floor: floor ? floor.bare[p] : null,
+        floorWithCni: floor ? floor.withCni[p] : null,
+      });
     }
   }
   if (result.floor) {
@@ -660,23 +666,17 @@ const times = (n: number | null) => (n === null ? '-' : `${n.toFixed(2)}x`);
 /** The table rows of our startup latencies, one per runtime and pattern. */
 function startupRows(result: PodsBenchResult): string[][] {
   const rows: string[][] = [];
-  for (const mode of ['sim', 'runc'] as const) {
-    const startup = result.startup[mode];
-    if (!startup) continue;
-    for (const pattern of PATTERNS) {
-      const ours = summarize(startup[pattern]);
-      const floor = mode === 'runc' && result.floor ? floorSummaries(result.floor[pattern]) : undefined;
-      const pair = (a: string, b: string) => (floor ? `${a} / ${b}` : '-');
-      const met = floor ? `${ours.p99 < GOAL_P99_MS ? 'yes' : 'no'} / ${ours.p99 <= GOAL_OVER_FLOOR * floor.bare.p99 ? 'yes' : 'no'}` : '-';
-      rows.push([
-        `${mode} ${pattern}`, ms(ours.p50), ms(ours.p99), String(SLO_P99_MS),
-        floor ? pair(ms(floor.bare.p50), ms(floor.bare.p99)) : '-',
-        floor ? pair(times(overFloor(ours.p50, floor.bare.p50)), times(overFloor(ours.p99, floor.bare.p99))) : '-',
-        floor ? pair(ms(floor.withCni.p50), ms(floor.withCni.p99)) : '-',
-        floor ? pair(times(overFloor(ours.p50, floor.withCni.p50)), times(overFloor(ours.p99, floor.withCni.p99))) : '-',
-        met,
-      ]);
-    }
+  for (const { mode, pattern, ours, floor } of startupSummaries(result)) {
+    const pair = (a: string, b: string) => (floor ? `${a} / ${b}` : '-');
+    const met = floor ? `${ours.p99 < GOAL_P99_MS ? 'yes' : 'no'} / ${ours.p99 <= GOAL_OVER_FLOOR * floor.bare.p99 ? 'yes' : 'no'}` : '-';
+    rows.push([
+      `${mode} ${pattern}`, ms(ours.p50), ms(ours.p99), String(SLO_P99_MS),
+      floor ? pair(ms(floor.bare.p50), ms(floor.bare.p99)) : '-',
+      floor ? pair(times(overFloor(ours.p50, floor.bare.p50)), times(overFloor(ours.p99, floor.bare.p99))) : '-',
+      floor ? pair(ms(floor.withCni.p50), ms(floor.withCni.p99)) : '-',
+      floor ? pair(times(overFloor(ours.p50, floor.withCni.p50)), times(overFloor(ours.p99, floor.withCni.p99))) : '-',
+      met,
+    ]);
   }
   return rows;
 }

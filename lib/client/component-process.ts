@@ -5,6 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KubeClient } from './client.ts';
+import { loadContext } from './kubeconfig.ts';
 
 /** Waits for SIGTERM or SIGINT, then says so, runs `stop` once and exits 0. Never resolves. */
 export function runUntilSignal(what: string, stop: () => Promise<void>): Promise<number> {
@@ -34,4 +36,16 @@ export function runIfMain(moduleUrl: string, main: (args: string[]) => Promise<n
       process.exitCode = 1;
     },
   );
+}
+
+/** The value after `name` on a command line (`--kubeconfig FILE`), or undefined when it is not there. */
+export function flag(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** A client acting as the user of a kubeconfig file, and who and where that is (for the start-up line). */
+export function clientFromKubeconfig(path: string, userAgent: string): { client: KubeClient; user: string; server: string } {
+  const context = loadContext({ path });
+  return { client: new KubeClient({ server: context.server, ca: context.ca, token: context.token, userAgent }), user: context.user, server: context.server };
 }

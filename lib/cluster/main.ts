@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flag } from '../client/component-process.ts';
 import { projectRoot } from '../workbook/root.ts';
 import { NODE_NAMES, startCluster, type ClusterOptions } from './cluster.ts';
 
@@ -46,10 +47,6 @@ const COMPONENTS = ['controllers', 'scheduler', 'nodes'];
 /** The default cluster folder: .workbook/cluster in the project. */
 export const DEFAULT_DIR = join(projectRoot, '.workbook', 'cluster');
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 /** The cluster's state file, if a cluster was started there. */
 export function readState(dir: string): ClusterState | undefined {

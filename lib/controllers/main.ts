@@ -6,9 +6,7 @@
  * and then stops its controllers cleanly. Killing it and starting it again
  * is safe: everything it knows, it reads back from the API server.
  */
-import { KubeClient } from '../client/client.ts';
-import { runIfMain, runUntilSignal } from '../client/component-process.ts';
-import { loadContext } from '../client/kubeconfig.ts';
+import { clientFromKubeconfig, flag, runIfMain, runUntilSignal } from '../client/component-process.ts';
 import { CONTROLLERS, startControllerManager } from './manager.ts';
 
 const USAGE = `usage: tsx lib/controllers/main.ts --kubeconfig FILE [--controllers a,b] [--node-monitor-grace-period 40s] [--node-monitor-period 5s] [--workers N] [--trace]
@@ -16,11 +14,6 @@ const USAGE = `usage: tsx lib/controllers/main.ts --kubeconfig FILE [--controlle
   controllers: ${Object.keys(CONTROLLERS).join(', ')} (default: all)`;
 
 /** The value after `name` in argv, if any. */
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 /** A duration as upstream flags write it (`40s`, `500ms`, `1m`), in ms; undefined when not given. */
 export function parseDuration(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -37,8 +30,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const context = loadContext({ path: kubeconfig });
-  const client = new KubeClient({ server: context.server, ca: context.ca, token: context.token, userAgent: 'kube-controller-manager/v1.32.0 (workbook)' });
+  const { client, user, server } = clientFromKubeconfig(kubeconfig, 'kube-controller-manager/v1.32.0 (workbook)');
   const controllers = flag(args, '--controllers')?.split(',').filter((name) => name !== '');
   const workers = flag(args, '--workers');
   const manager = await startControllerManager({
@@ -50,7 +42,7 @@ export async function main(args: string[]): Promise<number> {
     onTrace: args.includes('--trace') ? (line) => console.log(line) : undefined,
     onEvent: (event) => console.log(`event ${event.type} ${event.reason} ${event.namespace ? `${event.namespace}/` : ''}${event.object}: ${event.message}`),
   });
-  console.log(`controller manager running (pid ${process.pid}) as ${context.user} against ${context.server}: ${[...manager.controllers.keys()].join(', ')}`);
+  console.log(`controller manager running (pid ${process.pid}) as ${user} against ${server}: ${[...manager.controllers.keys()].join(', ')}`);
 
   return runUntilSignal(`the controller manager`, async () => {
     await manager.stop();

@@ -365,7 +365,7 @@ class KubeletAgent implements Kubelet {
   /** An actor that runs `work` as one tracked runtime call of the Pod. */
   private actor<I, O>(uid: string, work: (input: I) => Promise<O>, tracked = true) {
     // Why fromPromise here: the machine names its actors; the kubelet supplies what they do.
-    return fromPromiseTracked<O, I>((input) => {
+    return fromPromise<O, I>(({ input }) => {
       const promise = work(input);
       if (tracked) this.track(uid, promise);
       return promise;
@@ -475,7 +475,8 @@ class KubeletAgent implements Kubelet {
       try {
         // Why remove only the one before: the last exited container stays for `kubectl logs --previous`.
         if (record.previousId) await this.runtime.removeContainer(record.previousId);
-        if (record.id !== undefined) this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${context.uid})`, record.exits > 1);
+        // Why after the second exit only: the first restart comes at once, with no back-off to report.
+        if (record.id !== undefined && record.exits > 1) this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${context.uid})`);
         const id = await this.runtime.createContainer(sandboxId, containerConfig(pod, container, attempt, this.settings.address, context.podIP), sandboxConfig(pod));
         this.event(pod, 'Normal', 'Created', `Created container ${name}`);
         await this.runtime.startContainer(id);
@@ -541,7 +542,6 @@ class KubeletAgent implements Kubelet {
       this.lastWritten.delete(uid);
       this.sandboxAttempts.delete(uid);
       for (const id of Object.values(context.containers).flatMap((c) => [c.id, c.previousId])) if (id) this.reportedExits.delete(id);
-      this.idleCheck();
     }
   }
 
@@ -606,7 +606,6 @@ class KubeletAgent implements Kubelet {
         );
       }
       this.statusLoop = false;
-      this.idleCheck();
     })();
   }
 
@@ -748,24 +747,16 @@ class KubeletAgent implements Kubelet {
 
   // ---- events, idleness, stop ------------------------------------------------------
 
-  private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, when = true): void {
-    if (!when) return;
+  private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
     // Why the mirror: a static Pod's events belong to the object kubectl can show.
     const target = this.staticPods.has(pod.metadata.uid ?? '') ? this.mirrorOf(pod) : pod;
     if (target) this.recorder.event(target, type, reason, message);
   }
 
-  private idleWaiters: Array<() => void> = [];
-
   private busy(): boolean {
     if (this.statusLoop || this.finishing.size > 0) return true;
     for (const set of this.inFlight.values()) if (set.size > 0) return true;
     return false;
-  }
-
-  private idleCheck(): void {
-    if (this.busy()) return;
-    for (const done of this.idleWaiters.splice(0)) done();
   }
 
   async whenIdle(): Promise<void> {
@@ -795,11 +786,6 @@ class KubeletAgent implements Kubelet {
     await this.recorder.flush();
     this.trace('stopped (its containers keep running)');
   }
-}
-
-/** fromPromise with the input passed straight to the work. */
-function fromPromiseTracked<O, I>(work: (input: I) => Promise<O>) {
-  return fromPromise<O, I>(({ input }) => work(input));
 }
 
 function isFinished(pod: Pod): boolean {

@@ -9,9 +9,7 @@
  * stop the kubelet and leave its containers running, as the real one does.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { KubeClient } from '../client/client.ts';
-import { runIfMain, runUntilSignal } from '../client/component-process.ts';
-import { loadContext } from '../client/kubeconfig.ts';
+import { clientFromKubeconfig, flag, runIfMain, runUntilSignal } from '../client/component-process.ts';
 import { parsePairs, parseTaints } from '../nodes/main.ts';
 import { defaultPodCIDR, KUBELET_VERSION, nodeIndex } from '../nodes/node-status.ts';
 import type { ContainerRuntime } from '../runtime/cri.ts';
@@ -19,11 +17,6 @@ import { SimRuntime } from '../runtime/sim.ts';
 import { startKubelet } from './kubelet.ts';
 
 const USAGE = 'usage: tsx lib/kubelet/main.ts --kubeconfig FILE --name NODE [--runtime sim|runc] [--root-dir DIR] [--pod-cidr CIDR] [--static-pod-path DIR] [--register-with-taints key=value:Effect,...] [--node-labels k=v,...] [--trace]';
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 /** The runtime named by --runtime; runc keeps its state under --root-dir (required: an absolute folder the project owns). */
 async function runtimeFrom(args: string[], name: string, podCIDR: string): Promise<ContainerRuntime> {
@@ -45,8 +38,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const context = loadContext({ path: kubeconfig });
-  const client = new KubeClient({ server: context.server, ca: context.ca, token: context.token, userAgent: `kubelet/${KUBELET_VERSION} (linux/amd64) ${name}` });
+  const { client, user, server } = clientFromKubeconfig(kubeconfig, `kubelet/${KUBELET_VERSION} (linux/amd64) ${name}`);
   const podCIDR = flag(args, '--pod-cidr') ?? defaultPodCIDR(nodeIndex(name));
   const runtime = await runtimeFrom(args, name, podCIDR);
   const staticPodPath = flag(args, '--static-pod-path');
@@ -61,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
     onTrace: args.includes('--trace') ? (line) => console.log(line) : undefined,
   });
   const version = await runtime.version();
-  console.log(`kubelet ${name} running (pid ${process.pid}) with ${version.runtimeName}://${version.runtimeVersion} as ${context.user} against ${context.server}`);
+  console.log(`kubelet ${name} running (pid ${process.pid}) with ${version.runtimeName}://${version.runtimeVersion} as ${user} against ${server}`);
   return runUntilSignal(`kubelet ${name}; its containers keep running`, async () => {
     await kubelet.stop();
     client.close();

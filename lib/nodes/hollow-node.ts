@@ -16,7 +16,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ContainerStatus, Node, Pod, PodStatus, Taint } from '../api/types.ts';
-import { findResource } from '../apiserver/resources.ts';
 import { isConflict, isNotFound, realClock, type Clock, type KubeClient } from '../client/client.ts';
 import { ApiEventRecorder, type EventRecorder } from '../client/events.ts';
 import { Informer, keyOf } from '../client/informer.ts';
@@ -31,6 +30,7 @@ import {
   nodeStatus,
   NodeHeartbeat,
   podConditions,
+  PODS,
   qosClass,
   time,
   type NodeInfo,
@@ -46,12 +46,6 @@ export const EXIT_CODE_ANNOTATION = 'hollow.workbook.dev/exit-code';
 export const HOLLOW_RUNTIME_VERSION = 'hollow://0.1';
 /** The kubelet version a hollow node reports (kubectl's VERSION column). */
 export const HOLLOW_KUBELET_VERSION = KUBELET_VERSION;
-const PODS = (() => {
-  const info = findResource('', 'v1', 'pods');
-  if (!info) throw new Error('expected the API server to serve core/v1 pods, got nothing');
-  return info;
-})();
-
 /** How to start a hollow node. */
 export interface HollowNodeOptions {
   /** A client acting as this node (`system:node:<name>`): NodeRestriction lets it touch only its own objects. */

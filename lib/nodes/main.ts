@@ -6,17 +6,10 @@
  * the node acts as that identity. Runs until SIGTERM or SIGINT.
  */
 import type { Taint } from '../api/types.ts';
-import { KubeClient } from '../client/client.ts';
-import { runIfMain, runUntilSignal } from '../client/component-process.ts';
-import { loadContext } from '../client/kubeconfig.ts';
+import { clientFromKubeconfig, flag, runIfMain, runUntilSignal } from '../client/component-process.ts';
 import { HOLLOW_KUBELET_VERSION, startHollowNode } from './hollow-node.ts';
 
 const USAGE = 'usage: tsx lib/nodes/main.ts --kubeconfig FILE --name NODE [--capacity cpu=2,memory=4Gi,pods=110] [--register-with-taints key=value:Effect,...] [--node-labels k=v,...] [--trace]';
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 /** `a=1,b=2` as a record (kubelet's --node-labels format). */
 export function parsePairs(text: string | undefined): Record<string, string> {
@@ -46,8 +39,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const context = loadContext({ path: kubeconfig });
-  const client = new KubeClient({ server: context.server, ca: context.ca, token: context.token, userAgent: `kubelet/${HOLLOW_KUBELET_VERSION} (hollow) ${name}` });
+  const { client, user, server } = clientFromKubeconfig(kubeconfig, `kubelet/${HOLLOW_KUBELET_VERSION} (hollow) ${name}`);
   const capacity = parsePairs(flag(args, '--capacity'));
   const node = await startHollowNode({
     client,
@@ -57,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
     labels: parsePairs(flag(args, '--node-labels')),
     onTrace: args.includes('--trace') ? (line) => console.log(line) : undefined,
   });
-  console.log(`hollow node ${node.name} running (pid ${process.pid}) as ${context.user} against ${context.server}`);
+  console.log(`hollow node ${node.name} running (pid ${process.pid}) as ${user} against ${server}`);
   return runUntilSignal(`hollow node ${node.name}`, async () => {
     await node.stop();
     client.close();

@@ -21,6 +21,7 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const KUBELET_VERSION = 'v1.32.0';
 
 export const NODES = mustFind('', 'nodes');
+export const PODS = mustFind('', 'pods');
 export const LEASES = mustFind('coordination.k8s.io', 'leases');
 
 function mustFind(group: string, resource: string): ResourceInfo {
